@@ -1,0 +1,78 @@
+/**
+ * The root of the project's typed errors. Every error says what was attempted, against what,
+ * and what to do (`hint`). Secrets are redacted when the error is built, so no later
+ * `console.log(error)`, JSON dump or crash trace can print them.
+ */
+
+const secretsToRedact = new Set<string>();
+
+/**
+ * Registers a secret (the firewall password) so that every F2bError message, hint and cause
+ * message built afterwards has it replaced by `***`. Short values are ignored to avoid
+ * mangling ordinary words.
+ */
+export function registerSecret(secret: string | undefined): void {
+  if (secret !== undefined && secret.length >= 4) {
+    secretsToRedact.add(secret);
+    // The XML-escaped and URL-encoded forms appear in request bodies and could be echoed.
+    secretsToRedact.add(encodeURIComponent(secret));
+    secretsToRedact.add(secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
+  }
+}
+
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const secret of secretsToRedact) {
+    if (secret.length >= 4) out = out.split(secret).join("***");
+  }
+  return out;
+}
+
+export interface F2bErrorOptions {
+  /** What the user can do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class F2bError extends Error {
+  override name = "F2bError";
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: F2bErrorOptions = {}) {
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: redactCause(options.cause) });
+    this.hint = options.hint === undefined ? undefined : redactSecrets(options.hint);
+  }
+
+  /** One line for a log or for Fail2ban's "-- stderr:" line: the message, then the hint. */
+  toLine(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
+}
+
+/** Causes from Node (e.g. a socket error) can carry request details; keep only a redacted message. */
+function redactCause(cause: unknown): unknown {
+  if (cause instanceof F2bError) return cause;
+  if (cause instanceof Error) {
+    const copy = new Error(redactSecrets(cause.message));
+    copy.name = cause.name;
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== undefined) (copy as NodeJS.ErrnoException).code = code;
+    return copy;
+  }
+  return typeof cause === "string" ? redactSecrets(cause) : undefined;
+}
+
+/** Bad command line or configuration: exit code 2, nothing was sent. */
+export class UsageError extends F2bError {
+  override name = "UsageError";
+}
+
+export class ConfigError extends F2bError {
+  override name = "ConfigError";
+  /** One line per problem found, each naming the key or file and what to do. */
+  readonly problems: string[];
+  constructor(message: string, problems: string[] = [], options: F2bErrorOptions = {}) {
+    super(message, options);
+    this.problems = problems.map(redactSecrets);
+  }
+}

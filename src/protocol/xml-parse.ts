@@ -1,0 +1,85 @@
+/**
+ * The one place XML is turned into objects, for both the client (answers) and the emulator
+ * (requests). Hostile input is refused up front: DOCTYPE (entity expansion), oversized
+ * documents and malformed XML never reach the object mapping.
+ */
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+
+export type XmlNode = { [key: string]: XmlValue };
+export type XmlValue = string | XmlNode | XmlValue[];
+
+export class XmlSyntaxError extends Error {
+  override name = "XmlSyntaxError";
+}
+
+/** Elements that may repeat in requests or answers; always parsed as arrays so one and many look alike. */
+const REPEATED = new Set([
+  "IPHost",
+  "IPHostGroup",
+  "Status",
+  "Name",
+  "Host",
+  "HostGroup",
+  "Filter",
+  "key",
+  "Get",
+  "Set",
+  "Remove",
+]);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@",
+  textNodeName: "#text",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  isArray: (tagName, _path, _isLeaf, isAttribute) => !isAttribute && REPEATED.has(tagName),
+});
+
+/**
+ * Parses `text` into an object tree. Throws XmlSyntaxError for a DOCTYPE, for text over
+ * `maxBytes`, or for anything that is not one well-formed XML document.
+ */
+export function parseXml(text: string, maxBytes = 16 * 1024 * 1024): XmlNode {
+  if (Buffer.byteLength(text) > maxBytes) throw new XmlSyntaxError(`document is larger than ${maxBytes} bytes`);
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw new XmlSyntaxError("document contains a DOCTYPE or ENTITY declaration, which is refused");
+  }
+  const cleaned = text.replace(/\u0000/g, "").trim();
+  if (cleaned === "") throw new XmlSyntaxError("document is empty");
+  const valid = XMLValidator.validate(cleaned);
+  if (valid !== true) {
+    throw new XmlSyntaxError(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
+  }
+  return parser.parse(cleaned) as XmlNode;
+}
+
+/** Text content of a node that may be a plain string or an element with attributes. */
+export function textOf(value: XmlValue | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string") return value;
+  if (Array.isArray(value)) return textOf(value[0]);
+  const text = value["#text"];
+  return typeof text === "string" ? text : text === undefined ? "" : undefined;
+}
+
+/** The node as an array (absent → empty). */
+export function listOf(value: XmlValue | undefined): XmlValue[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+export function isNode(value: XmlValue | undefined): value is XmlNode {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function attributeOf(value: XmlValue | undefined, name: string): string | undefined {
+  if (!isNode(value)) return undefined;
+  const attr = value[`@${name}`];
+  return typeof attr === "string" ? attr : undefined;
+}

@@ -1,0 +1,55 @@
+/**
+ * `flush`: release the holds of one jail (or of all jails) for one family (or both), then make
+ * the group hold exactly what other jails still ban: every host with our prefix that no jail
+ * holds is unlinked and removed, in as few requests as the batch bound allows. Groups are never
+ * deleted; hosts without our prefix are never touched.
+ */
+import { runningAgentPid } from "../agent/alive.ts";
+import { deliverPending, FAMILIES, reconcile } from "../delivery/index.ts";
+import { lockUntil } from "../journal/index.ts";
+import type { IpFamily } from "../protocol/model.ts";
+import { describeDelivery } from "./deliver-now.ts";
+import { type ActionOutcome, done } from "./outcome.ts";
+import type { Session } from "./session.ts";
+
+export interface FlushRequest {
+  jail?: string;
+  family?: IpFamily;
+}
+
+export async function flush(session: Session, request: FlushRequest): Promise<ActionOutcome> {
+  const families = request.family ? [request.family] : FAMILIES;
+  const scope = `${request.jail ? `jail ${request.jail}` : "all jails"}, ${families.join(" and ")}`;
+  if (session.dryRun) {
+    return done(`dry run: would release the holds of ${scope} and remove our hosts that no jail holds`);
+  }
+  session.journal.append([
+    { t: "flush", at: Date.now(), ...(request.jail ? { jail: request.jail } : {}), ...(request.family ? { family: request.family } : {}) },
+  ]);
+  const agent = runningAgentPid(session.journal.dir);
+  if (agent !== undefined) return done(`flush (${scope}) journaled; the agent (pid ${agent}) delivers it`);
+  const lock = await lockUntil(session.deliveryLockPath, session.deadline);
+  if (!lock) return done(`flush (${scope}) journaled; ${describeDelivery({ kind: "busy" })}`);
+  try {
+    const { plan, result } = await reconcile({
+      client: session.firewall(),
+      journal: session.journal,
+      naming: session.naming,
+      families,
+    });
+    const rest = await deliverPending({
+      client: session.firewall(),
+      journal: session.journal,
+      naming: session.naming,
+      batchSize: session.config.maxEntitiesPerRequest,
+      deadline: session.deadline,
+    });
+    const failures = result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
+    return done(
+      `flush (${scope}): removed ${result.absent.length} of ${plan.remove.length} host(s) no jail holds${failures}; ` +
+        describeDelivery({ kind: "delivered", report: rest }),
+    );
+  } finally {
+    lock.release();
+  }
+}

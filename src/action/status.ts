@@ -1,0 +1,72 @@
+/**
+ * `status`: what is pending and since when, the last delivery and the last error, and what the
+ * groups hold according to the local state. Reads only local files: it works while the
+ * firewall is down, which is when people need it.
+ */
+import { desiredTargets, lockOwner, pendingChanges, readStatus } from "../journal/index.ts";
+import type { IpFamily } from "../protocol/model.ts";
+import { type ActionOutcome, done } from "./outcome.ts";
+import type { Session } from "./session.ts";
+
+export interface StatusReport {
+  stateDir: string;
+  pending: { add: number; remove: number; oldestAgeSeconds: number | null };
+  lastSuccessAt: string | null;
+  lastError: { at: string; message: string } | null;
+  members: Record<IpFamily, { group: string; count: number }>;
+  holds: number;
+  journalRecords: number;
+  unreadableRecords: number;
+  agent: { running: boolean; pid: number | null };
+  mode: "agent" | "hook";
+}
+
+function iso(epochMs: number | undefined): string | null {
+  return epochMs === undefined ? null : new Date(epochMs).toISOString();
+}
+
+export function statusReport(session: Session, now = Date.now()): StatusReport {
+  const loaded = session.journal.load();
+  const desired = desiredTargets(loaded.state, now / 1000);
+  const changes = pendingChanges(desired, loaded.state.applied);
+  const facts = readStatus(session.journal.dir);
+  const count = (family: IpFamily) => [...loaded.state.applied.values()].filter((f) => f === family).length;
+  const agentPid = lockOwner(`${session.journal.dir}/agent.lock`) ?? null;
+  const pendingTotal = changes.add.size + changes.remove.size;
+  return {
+    stateDir: session.journal.dir,
+    pending: {
+      add: changes.add.size,
+      remove: changes.remove.size,
+      oldestAgeSeconds:
+        pendingTotal > 0 && facts.pendingSince !== undefined ? Math.round((now - facts.pendingSince) / 1000) : null,
+    },
+    lastSuccessAt: iso(facts.lastSuccessAt),
+    lastError: facts.lastError ? { at: new Date(facts.lastError.at).toISOString(), message: facts.lastError.message } : null,
+    members: {
+      IPv4: { group: session.naming.groups.IPv4, count: count("IPv4") },
+      IPv6: { group: session.naming.groups.IPv6, count: count("IPv6") },
+    },
+    holds: loaded.state.holds.size,
+    journalRecords: loaded.records,
+    unreadableRecords: loaded.unreadable,
+    agent: { running: agentPid !== null, pid: agentPid },
+    mode: agentPid !== null ? "agent" : "hook",
+  };
+}
+
+export async function status(session: Session, options: { json: boolean }): Promise<ActionOutcome> {
+  const report = statusReport(session);
+  if (options.json) return done(JSON.stringify(report));
+  const pending = report.pending;
+  return done(
+    `pending: ${pending.add} to add, ${pending.remove} to remove` +
+      (pending.oldestAgeSeconds !== null ? ` (oldest ${pending.oldestAgeSeconds} s)` : ""),
+    `last successful delivery: ${report.lastSuccessAt ?? "never"}`,
+    `last error: ${report.lastError ? `${report.lastError.at} ${report.lastError.message}` : "none"}`,
+    `groups: ${report.members.IPv4.group} ${report.members.IPv4.count} member(s), ${report.members.IPv6.group} ${report.members.IPv6.count} member(s)`,
+    `mode: ${report.mode === "agent" ? `agent running (pid ${report.agent.pid})` : "no agent: each hook delivers itself"}`,
+    `state: ${report.stateDir}, ${report.holds} banned target(s), ${report.journalRecords} journal record(s)` +
+      (report.unreadableRecords > 0 ? `, ${report.unreadableRecords} unreadable` : ""),
+  );
+}

@@ -1,0 +1,3 @@
+export * from "./agent.ts";
+export * from "./alive.ts";
+export * from "./backoff.ts";

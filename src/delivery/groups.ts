@@ -1,0 +1,65 @@
+/**
+ * The IP host groups we keep on the firewall, one per address family. Fail2ban's `start`
+ * creates what is missing; delivery calls this again when a write says a group is gone.
+ */
+import { F2bError } from "../errors/base.ts";
+import type { IpFamily, IpHostGroup } from "../protocol/model.ts";
+import type { SophosClient } from "../sophos/index.ts";
+
+export type GroupNames = Record<IpFamily, string>;
+
+export const FAMILIES: readonly IpFamily[] = ["IPv4", "IPv6"];
+
+export class GroupSetupError extends F2bError {
+  override name = "GroupSetupError";
+}
+
+export interface GroupCheck {
+  family: IpFamily;
+  name: string;
+  state: "present" | "created" | "missing";
+  members: number;
+}
+
+function wrongFamily(group: IpHostGroup, family: IpFamily): GroupSetupError {
+  return new GroupSetupError(
+    `IP host group "${group.name}" exists on the firewall as ${group.ipFamily}, but it is configured for ${family} bans`,
+    {
+      hint: `rename the group on the firewall, or set "${family === "IPv4" ? "iphostgroup_name" : "iphostgroup_name_v6"}" to another name`,
+    },
+  );
+}
+
+/** Reads each family's group; with `create`, adds the missing ones. Never changes an existing group. */
+export async function ensureGroups(
+  client: SophosClient,
+  groups: GroupNames,
+  options: { create: boolean; families?: readonly IpFamily[] },
+): Promise<GroupCheck[]> {
+  const checks: GroupCheck[] = [];
+  for (const family of options.families ?? FAMILIES) {
+    const name = groups[family];
+    const existing = await client.getIpHostGroup(name);
+    if (existing) {
+      if (existing.ipFamily !== family) throw wrongFamily(existing, family);
+      checks.push({ family, name, state: "present", members: existing.hosts.length });
+      continue;
+    }
+    if (!options.create) {
+      checks.push({ family, name, state: "missing", members: 0 });
+      continue;
+    }
+    const [outcome] = await client.setIpHostGroups(
+      [{ name, ipFamily: family, description: "Hosts banned by Fail2ban (managed by f2b-sophosxg)", hosts: [] }],
+      "add",
+    );
+    if (outcome && !outcome.ok) {
+      throw new GroupSetupError(`cannot create IP host group "${name}" (${family}): ${outcome.text}`, {
+        hint: "check that the API user's profile has Objects and Network read-write",
+        cause: outcome.error,
+      });
+    }
+    checks.push({ family, name, state: "created", members: 0 });
+  }
+  return checks;
+}

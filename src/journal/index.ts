@@ -1,0 +1,6 @@
+export * from "./ban-state.ts";
+export * from "./errors.ts";
+export * from "./journal.ts";
+export * from "./lock.ts";
+export * from "./records.ts";
+export * from "./status-file.ts";

@@ -1,0 +1,74 @@
+/**
+ * What the journal holds: one JSON object per line. Every record is idempotent (it sets or
+ * deletes keys), so replaying a record twice, as after a crash in the middle of a compaction,
+ * gives the same state.
+ */
+import type { IpFamily } from "../protocol/model.ts";
+
+/** A jail holds `target` until `expiresAt` (epoch seconds; null = permanent). */
+export interface BanRecord {
+  t: "ban";
+  at: number;
+  jail: string;
+  target: string;
+  family: IpFamily;
+  expiresAt: number | null;
+}
+
+export interface UnbanRecord {
+  t: "unban";
+  at: number;
+  jail: string;
+  target: string;
+}
+
+/** Releases the holds of one jail (or all jails) of one family (or both). */
+export interface FlushRecord {
+  t: "flush";
+  at: number;
+  jail?: string;
+  family?: IpFamily;
+}
+
+/** The firewall now has (`present`) or no longer has (`absent`) these targets of ours. */
+export interface AppliedRecord {
+  t: "applied";
+  at: number;
+  present: string[];
+  absent: string[];
+}
+
+export type JournalRecord = BanRecord | UnbanRecord | FlushRecord | AppliedRecord;
+
+const FAMILIES = new Set(["IPv4", "IPv6"]);
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+/** Checks a parsed line; returns undefined for anything that is not a record we wrote. */
+export function asJournalRecord(value: unknown): JournalRecord | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  if (typeof r.at !== "number") return undefined;
+  switch (r.t) {
+    case "ban":
+      return typeof r.jail === "string" &&
+        typeof r.target === "string" &&
+        FAMILIES.has(r.family as string) &&
+        (r.expiresAt === null || typeof r.expiresAt === "number")
+        ? (r as unknown as BanRecord)
+        : undefined;
+    case "unban":
+      return typeof r.jail === "string" && typeof r.target === "string" ? (r as unknown as UnbanRecord) : undefined;
+    case "flush":
+      return (r.jail === undefined || typeof r.jail === "string") &&
+        (r.family === undefined || FAMILIES.has(r.family as string))
+        ? (r as unknown as FlushRecord)
+        : undefined;
+    case "applied":
+      return isStringArray(r.present) && isStringArray(r.absent) ? (r as unknown as AppliedRecord) : undefined;
+    default:
+      return undefined;
+  }
+}

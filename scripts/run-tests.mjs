@@ -24,6 +24,12 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ") || "test/**/*.test.ts"}`);
   process.exitCode = 1;
 } else {
+  // Tests run the built CLI (what ships), so build first.
+  const build = spawnSync(process.execPath, [join(root, "scripts", "build.mjs")], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
   const result = spawnSync(
     process.execPath,
     ["--import", "tsx", "--test", "--test-concurrency=2", ...files],

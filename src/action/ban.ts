@@ -4,8 +4,9 @@
  * non-zero exit would only make Fail2ban retry once under its global lock and then forget the
  * ban for good (see docs/durability.md).
  */
-import type { BanTarget } from "../fail2ban/index.ts";
+
 import { emptyPushResult, pushChanges } from "../delivery/index.ts";
+import type { BanTarget } from "../fail2ban/index.ts";
 import { deliverOrLeaveToAgent } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -24,7 +25,11 @@ export function expiryOf(request: BanRequest, nowSeconds: number): number | null
   return (request.time ?? nowSeconds) + request.bantime;
 }
 
-async function showRequests(session: Session, target: BanTarget, change: "add" | "remove"): Promise<ActionOutcome> {
+async function showRequests(
+  session: Session,
+  target: BanTarget,
+  change: "add" | "remove",
+): Promise<ActionOutcome> {
   const result = emptyPushResult();
   await pushChanges(
     session.firewall(),
@@ -48,11 +53,20 @@ export async function ban(session: Session, request: BanRequest): Promise<Action
       expiresAt: expiryOf(request, now / 1000),
     },
   ]);
-  return done(`ban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`);
+  return done(
+    `ban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`,
+  );
 }
 
-export async function unban(session: Session, request: { target: BanTarget; jail: string }): Promise<ActionOutcome> {
+export async function unban(
+  session: Session,
+  request: { target: BanTarget; jail: string },
+): Promise<ActionOutcome> {
   if (session.dryRun) return showRequests(session, request.target, "remove");
-  session.journal.append([{ t: "unban", at: Date.now(), jail: request.jail, target: request.target.canonical }]);
-  return done(`unban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`);
+  session.journal.append([
+    { t: "unban", at: Date.now(), jail: request.jail, target: request.target.canonical },
+  ]);
+  return done(
+    `unban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`,
+  );
 }

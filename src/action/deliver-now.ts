@@ -2,9 +2,10 @@
  * The hook's own delivery when no agent runs: wait for the delivery lock within the time budget
  * (another process may be delivering our change right now), then push everything pending.
  */
-import { F2bError } from "../errors/base.ts";
-import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
+
 import { runningAgentPid } from "../agent/alive.ts";
+import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
+import type { F2bError } from "../errors/base.ts";
 import { lockUntil } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
@@ -29,13 +30,16 @@ export async function deliverNow(session: Session): Promise<DeliverNowResult> {
 
 /** One line that says where things stand after a hook's delivery attempt. */
 export function describeDelivery(result: DeliverNowResult): string {
-  if (result.kind === "busy") return "queued: another f2b-sophosxg process is delivering; it stays pending until then";
+  if (result.kind === "busy")
+    return "queued: another f2b-sophosxg process is delivering; it stays pending until then";
   const { report } = result;
   const moved = `${report.added} added, ${report.removed} removed on the firewall`;
   if (report.error) {
     return `${moved}; ${report.pending} change(s) stay pending (journaled): ${lineOf(report.error)}`;
   }
-  return report.pending > 0 ? `${moved}; ${report.pending} change(s) still pending (time budget used up)` : moved;
+  return report.pending > 0
+    ? `${moved}; ${report.pending} change(s) still pending (time budget used up)`
+    : moved;
 }
 
 function lineOf(error: F2bError): string {

@@ -20,7 +20,9 @@ function entityAnswers(block: XmlNode, kind: string): string {
       if (kind === "Get") {
         out += `<${entity} transactionid=""><Status>No. of records Zero.</Status></${entity}>`;
       } else if (kind === "Remove" && isNode(element)) {
-        out += `<${entity} transactionid="">${listOf(element.Name).map(() => OK).join("")}</${entity}>`;
+        out += `<${entity} transactionid="">${listOf(element.Name)
+          .map(() => OK)
+          .join("")}</${entity}>`;
       } else {
         out += `<${entity} transactionid="">${OK}</${entity}>`;
       }

@@ -24,7 +24,12 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
     return done(`dry run: would release the holds of ${scope} and remove our hosts that no jail holds`);
   }
   session.journal.append([
-    { t: "flush", at: Date.now(), ...(request.jail ? { jail: request.jail } : {}), ...(request.family ? { family: request.family } : {}) },
+    {
+      t: "flush",
+      at: Date.now(),
+      ...(request.jail ? { jail: request.jail } : {}),
+      ...(request.family ? { family: request.family } : {}),
+    },
   ]);
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return done(`flush (${scope}) journaled; the agent (pid ${agent}) delivers it`);
@@ -44,7 +49,8 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
       batchSize: session.config.maxEntitiesPerRequest,
       deadline: session.deadline,
     });
-    const failures = result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
+    const failures =
+      result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
     return done(
       `flush (${scope}): removed ${result.absent.length} of ${plan.remove.length} host(s) no jail holds${failures}; ` +
         describeDelivery({ kind: "delivered", report: rest }),

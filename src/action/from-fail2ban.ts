@@ -40,10 +40,13 @@ async function client(options: Fail2banClientOptions, command: string[]): Promis
     const { stdout } = await run(program, [...(options.args ?? []), ...command], { timeout: 30_000 });
     return stdout;
   } catch (error) {
-    throw new Fail2banReadError(`\`${program} ${command.join(" ")}\` failed: ${(error as Error).message.split("\n")[0]}`, {
-      hint: "is fail2ban running, and are we allowed to use its socket? Nothing was changed",
-      cause: error,
-    });
+    throw new Fail2banReadError(
+      `\`${program} ${command.join(" ")}\` failed: ${(error as Error).message.split("\n")[0]}`,
+      {
+        hint: "is fail2ban running, and are we allowed to use its socket? Nothing was changed",
+        cause: error,
+      },
+    );
   }
 }
 
@@ -65,23 +68,40 @@ export function parseBansWithTime(jail: string, output: string): Fail2banBan[] {
   for (const line of output.split("\n")) {
     if (line.trim() === "") continue;
     const m = WITH_TIME.exec(line.trim());
-    if (!m) throw new Fail2banReadError(`unexpected line from fail2ban-client get ${jail} banip --with-time: ${line.slice(0, 80)}`);
+    if (!m)
+      throw new Fail2banReadError(
+        `unexpected line from fail2ban-client get ${jail} banip --with-time: ${line.slice(0, 80)}`,
+      );
     const [, ip, y, mo, d, h, mi, s, bantime] = m;
-    const start = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime() / 1000;
+    const start =
+      new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime() / 1000;
     const target = parseBanTarget(ip!);
     const seconds = Number(bantime);
-    bans.push({ jail, target: target.canonical, family: target.family, expiresAt: seconds < 0 ? null : start + seconds });
+    bans.push({
+      jail,
+      target: target.canonical,
+      family: target.family,
+      expiresAt: seconds < 0 ? null : start + seconds,
+    });
   }
   return bans;
 }
 
-export async function readFail2banBans(options: Fail2banClientOptions = {}): Promise<{ jails: string[]; bans: Fail2banBan[] }> {
+export async function readFail2banBans(
+  options: Fail2banClientOptions = {},
+): Promise<{ jails: string[]; bans: Fail2banBan[] }> {
   const marker = options.actionName ?? "sophosxg";
   const jails: string[] = [];
   const bans: Fail2banBan[] = [];
   for (const jail of parseJailList(await client(options, ["status"]))) {
     const actions = await client(options, ["get", jail, "actions"]);
-    if (!actions.split("\n").slice(1).some((a) => a.includes(marker))) continue;
+    if (
+      !actions
+        .split("\n")
+        .slice(1)
+        .some((a) => a.includes(marker))
+    )
+      continue;
     jails.push(jail);
     bans.push(...parseBansWithTime(jail, await client(options, ["get", jail, "banip", "--with-time"])));
   }
@@ -111,10 +131,18 @@ export async function rebuildFromFail2ban(session: Session, options: { dryRun: b
     }
     records.push({ t: "flush", at: now, jail });
     for (const ban of own) {
-      records.push({ t: "ban", at: now, jail, target: ban.target, family: ban.family, expiresAt: ban.expiresAt });
+      records.push({
+        t: "ban",
+        at: now,
+        jail,
+        target: ban.target,
+        family: ban.family,
+        expiresAt: ban.expiresAt,
+      });
     }
   }
   if (!options.dryRun) session.journal.append(records);
-  const keptNote = kept.length > 0 ? `; kept the local holds of ${kept.join(", ")} (Fail2ban listed no bans there)` : "";
+  const keptNote =
+    kept.length > 0 ? `; kept the local holds of ${kept.join(", ")} (Fail2ban listed no bans there)` : "";
   return `from Fail2ban: ${bans.length} ban(s) in ${jails.length - kept.length} jail(s)${options.dryRun ? " (dry run: not recorded)" : ""}${keptNote}`;
 }

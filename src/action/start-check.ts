@@ -32,5 +32,7 @@ export async function check(session: Session): Promise<ActionOutcome> {
       `check: group(s) ${missing.map((c) => `${c.name} (${c.family})`).join(", ")} missing on the firewall; run \`f2b-sophosxg start\``,
     );
   }
-  return done(`check: ok: login, IP hosts readable, ${checks.map((c) => `${c.name} ${c.members} member(s)`).join(", ")}`);
+  return done(
+    `check: ok: login, IP hosts readable, ${checks.map((c) => `${c.name} ${c.members} member(s)`).join(", ")}`,
+  );
 }

@@ -39,10 +39,14 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
       add: changes.add.size,
       remove: changes.remove.size,
       oldestAgeSeconds:
-        pendingTotal > 0 && facts.pendingSince !== undefined ? Math.round((now - facts.pendingSince) / 1000) : null,
+        pendingTotal > 0 && facts.pendingSince !== undefined
+          ? Math.round((now - facts.pendingSince) / 1000)
+          : null,
     },
     lastSuccessAt: iso(facts.lastSuccessAt),
-    lastError: facts.lastError ? { at: new Date(facts.lastError.at).toISOString(), message: facts.lastError.message } : null,
+    lastError: facts.lastError
+      ? { at: new Date(facts.lastError.at).toISOString(), message: facts.lastError.message }
+      : null,
     members: {
       IPv4: { group: session.naming.groups.IPv4, count: count("IPv4") },
       IPv6: { group: session.naming.groups.IPv6, count: count("IPv6") },

@@ -4,7 +4,7 @@
  * removals). `--from-fail2ban` first rebuilds the desired state from fail2ban-client.
  * `--dry-run` reads and prints the plan, and changes nothing.
  */
-import { planReconcile, reconcile, type ReconcilePlan } from "../delivery/index.ts";
+import { planReconcile, type ReconcilePlan, reconcile } from "../delivery/index.ts";
 import { lockUntil } from "../journal/index.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -19,12 +19,15 @@ export interface SyncOptions {
 const SYNC_LOCK_WAIT_MS = 60_000;
 
 function describePlan(plan: ReconcilePlan): string {
-  const list = (items: string[]) => (items.length === 0 ? "none" : items.slice(0, 20).join(" ") + (items.length > 20 ? " …" : ""));
+  const list = (items: string[]) =>
+    items.length === 0 ? "none" : items.slice(0, 20).join(" ") + (items.length > 20 ? " …" : "");
   return [
     `in place: ${plan.inPlace.length}`,
     `to add: ${plan.add.length} (${list(plan.add)})`,
     `to remove: ${plan.remove.length} (${list(plan.remove)})`,
-    ...(plan.unrecognised.length > 0 ? [`left alone (our prefix, not ours to read): ${list(plan.unrecognised)}`] : []),
+    ...(plan.unrecognised.length > 0
+      ? [`left alone (our prefix, not ours to read): ${list(plan.unrecognised)}`]
+      : []),
   ].join("; ");
 }
 

@@ -9,8 +9,8 @@
  * change is journaled before the agent sees it.
  */
 import { type FSWatcher, watch } from "node:fs";
+import { deliverPending, type Naming, type RoundReport, reconcile } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
-import { deliverPending, type Naming, reconcile, type RoundReport } from "../delivery/index.ts";
 import { type HeldLock, type Journal, lockUntil, nextExpiry, tryLock } from "../journal/index.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { agentLockPath, runningAgentPid } from "./alive.ts";
@@ -66,9 +66,12 @@ export class Agent {
     const path = agentLockPath(this.options.journal.dir);
     this.lock = tryLock(path);
     if (!this.lock) {
-      throw new AgentAlreadyRunningError(`another agent (pid ${runningAgentPid(this.options.journal.dir)}) runs for ${this.options.journal.dir}`, {
-        hint: "stop it first, or run only one agent per state directory",
-      });
+      throw new AgentAlreadyRunningError(
+        `another agent (pid ${runningAgentPid(this.options.journal.dir)}) runs for ${this.options.journal.dir}`,
+        {
+          hint: "stop it first, or run only one agent per state directory",
+        },
+      );
     }
     this.watcher = watch(this.options.journal.dir, (_event, file) => {
       if (file === "journal.jsonl" || file === "state.json") this.noteChange();
@@ -153,7 +156,8 @@ export class Agent {
     try {
       error = await work();
     } catch (thrown) {
-      error = thrown instanceof F2bError ? thrown : new F2bError(String((thrown as Error)?.message ?? thrown));
+      error =
+        thrown instanceof F2bError ? thrown : new F2bError(String((thrown as Error)?.message ?? thrown));
     } finally {
       lock.release();
     }
@@ -209,6 +213,8 @@ export class Agent {
         (result.failures.length > 0 ? `, ${result.failures.length} failed` : ""),
     );
     this.dirty = true;
-    return result.failures.length > 0 ? new F2bError(`reconcile: ${result.failures.length} change(s) failed`) : undefined;
+    return result.failures.length > 0
+      ? new F2bError(`reconcile: ${result.failures.length} change(s) failed`)
+      : undefined;
   }
 }

@@ -41,7 +41,10 @@ export class Backoff {
   failure(): { delayMs: number; opened: boolean } {
     this.failures++;
     if (this.failures >= this.options.breakerThreshold) {
-      return { delayMs: this.options.breakerCooldownMs, opened: this.failures === this.options.breakerThreshold };
+      return {
+        delayMs: this.options.breakerCooldownMs,
+        opened: this.failures === this.options.breakerThreshold,
+      };
     }
     const ceiling = Math.min(this.options.maxMs, this.options.baseMs * 2 ** (this.failures - 1));
     return { delayMs: Math.round(ceiling / 2 + (this.random() * ceiling) / 2), opened: false };

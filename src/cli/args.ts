@@ -52,7 +52,9 @@ function jailName(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value.trim() === "" || value.length > 100 || UNSAFE.test(value) || CONTROL.test(value)) {
     throw new UsageError(`--jail ${JSON.stringify(value)} is not a jail name`, {
-      hint: value.includes("<") ? "Fail2ban left the tag unresolved: pass --jail \"<name>\" from the action file" : "use the jail's name as Fail2ban passes <name>",
+      hint: value.includes("<")
+        ? 'Fail2ban left the tag unresolved: pass --jail "<name>" from the action file'
+        : "use the jail's name as Fail2ban passes <name>",
     });
   }
   return value;
@@ -63,7 +65,9 @@ function number(option: string, value: string | undefined, integer: boolean): nu
   const parsed = Number(value);
   if (value.trim() === "" || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
     throw new UsageError(`--${option} ${JSON.stringify(value)} is not a ${integer ? "whole " : ""}number`, {
-      hint: value.includes("<") ? `Fail2ban left the tag unresolved; check the action file` : `pass --${option} as Fail2ban's <${option}>`,
+      hint: value.includes("<")
+        ? `Fail2ban left the tag unresolved; check the action file`
+        : `pass --${option} as Fail2ban's <${option}>`,
     });
   }
   return parsed;
@@ -99,7 +103,8 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
 
   let target: BanTarget | undefined;
   if (command === "ban" || command === "unban") {
-    if (values.ip === undefined) throw new UsageError(`${command} needs --ip`, { hint: `f2b-sophosxg ${command} --ip 192.0.2.1` });
+    if (values.ip === undefined)
+      throw new UsageError(`${command} needs --ip`, { hint: `f2b-sophosxg ${command} --ip 192.0.2.1` });
     target = parseBanTarget(values.ip);
   } else if (values.ip !== undefined) {
     throw new UsageError(`--ip is only for ban and unban, not ${command}`);
@@ -108,7 +113,10 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
   if (target && family && target.family !== family) {
     throw new UsageError(`--ip ${target.canonical} is ${target.family}, but --family says ${values.family}`);
   }
-  if (values.configfile !== undefined && (values.configfile.includes("<") || CONTROL.test(values.configfile))) {
+  if (
+    values.configfile !== undefined &&
+    (values.configfile.includes("<") || CONTROL.test(values.configfile))
+  ) {
     throw new UsageError(`--configfile ${JSON.stringify(values.configfile)} is not a path`, {
       hint: "Fail2ban left the tag unresolved: set configfile in the action's [Init] or the jail",
     });

@@ -36,6 +36,13 @@ async function main(argv: string[]): Promise<number> {
   return runCommand(parsed, output);
 }
 
+// A reader that goes away (`| head`) must not turn into a crash trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

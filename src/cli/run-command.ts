@@ -1,7 +1,7 @@
 /** Runs one parsed command: loads the config, builds the session, calls the action, maps errors to exit codes. */
-import { ban, flush, start, stop, check, unban, Session, type ActionOutcome } from "../action/index.ts";
+import { type ActionOutcome, ban, check, flush, Session, start, stop, unban } from "../action/index.ts";
 import { loadConfig } from "../config/index.ts";
-import { ConfigError, F2bError, UsageError, redactSecrets } from "../errors/base.ts";
+import { ConfigError, F2bError, redactSecrets, UsageError } from "../errors/base.ts";
 import type { ParsedCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Output } from "./output.ts";

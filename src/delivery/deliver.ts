@@ -5,9 +5,9 @@
  * left stays pending for the next command, the agent or `sync`.
  */
 import { F2bError } from "../errors/base.ts";
-import type { SophosClient } from "../sophos/index.ts";
 import { desiredTargets, dropExpired, type Journal, pendingChanges } from "../journal/index.ts";
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
+import type { SophosClient } from "../sophos/index.ts";
 import { beforeDeadline } from "./deadline.ts";
 import { emptyPushResult, type Naming, pushChanges } from "./push.ts";
 
@@ -45,7 +45,9 @@ export interface DeliveryReport {
 }
 
 function toError(error: unknown): F2bError {
-  return error instanceof F2bError ? error : new F2bError(`delivery failed: ${(error as Error).message}`, { cause: error });
+  return error instanceof F2bError
+    ? error
+    : new F2bError(`delivery failed: ${(error as Error).message}`, { cause: error });
 }
 
 function take<T>(items: Map<string, T>, limit: number): string[] {
@@ -103,7 +105,9 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
       roundError =
         thrown !== undefined
           ? toError(thrown)
-          : new F2bError(`the firewall refused ${result.failures.length} change(s), e.g. ${first!.target}: ${first!.text}`);
+          : new F2bError(
+              `the firewall refused ${result.failures.length} change(s), e.g. ${first!.target}: ${first!.text}`,
+            );
     }
     options.onRound?.({
       added: result.present.length,
@@ -121,6 +125,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     status.lastSuccessAt = now();
   }
   writeStatus(options.journal.dir, status);
-  if (journalRecords >= COMPACT_AFTER_RECORDS) options.journal.compact((state) => dropExpired(state, now() / 1000));
+  if (journalRecords >= COMPACT_AFTER_RECORDS)
+    options.journal.compact((state) => dropExpired(state, now() / 1000));
   return report;
 }

@@ -50,7 +50,14 @@ export async function ensureGroups(
       continue;
     }
     const [outcome] = await client.setIpHostGroups(
-      [{ name, ipFamily: family, description: "Hosts banned by Fail2ban (managed by f2b-sophosxg)", hosts: [] }],
+      [
+        {
+          name,
+          ipFamily: family,
+          description: "Hosts banned by Fail2ban (managed by f2b-sophosxg)",
+          hosts: [],
+        },
+      ],
       "add",
     );
     if (outcome && !outcome.ok) {

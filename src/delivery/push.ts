@@ -6,7 +6,7 @@
  */
 import { ipHostFor, parseBanTarget } from "../fail2ban/index.ts";
 import type { IpHost } from "../protocol/model.ts";
-import { type EntityOutcome, type SophosClient } from "../sophos/index.ts";
+import type { EntityOutcome, SophosClient } from "../sophos/index.ts";
 import { ensureGroups, type GroupNames } from "./groups.ts";
 
 export interface Naming {

@@ -40,7 +40,10 @@ export async function planReconcile(options: ReconcileOptions): Promise<Reconcil
   const families = new Set(options.families ?? FAMILIES);
   const now = options.now ?? Date.now;
   const { client, naming } = options;
-  const groups = await ensureGroups(client, naming.groups, { create: !options.dryRun, families: [...families] });
+  const groups = await ensureGroups(client, naming.groups, {
+    create: !options.dryRun,
+    families: [...families],
+  });
   const members = new Map<IpFamily, Set<string>>();
   for (const check of groups) {
     const group = check.state === "missing" ? undefined : await client.getIpHostGroup(check.name);
@@ -57,7 +60,8 @@ export async function planReconcile(options: ReconcileOptions): Promise<Reconcil
     }
     if (!families.has(target.family)) continue;
     const groupName = naming.groups[target.family];
-    const inGroup = members.get(target.family)?.has(host.name) === true || host.hostGroups.includes(groupName);
+    const inGroup =
+      members.get(target.family)?.has(host.name) === true || host.hostGroups.includes(groupName);
     if (!desired.has(target.canonical)) plan.remove.push(target.canonical);
     else if (inGroup) plan.inPlace.push(target.canonical);
     else plan.add.push(target.canonical);

@@ -39,7 +39,10 @@ export class F2bError extends Error {
   readonly hint: string | undefined;
 
   constructor(message: string, options: F2bErrorOptions = {}) {
-    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: redactCause(options.cause) });
+    super(
+      redactSecrets(message),
+      options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     this.hint = options.hint === undefined ? undefined : redactSecrets(options.hint);
   }
 

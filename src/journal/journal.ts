@@ -81,10 +81,13 @@ export class Journal {
     try {
       lock = lockSyncUntil(this.lockPath, Date.now() + JOURNAL_LOCK_WAIT_MS);
     } catch (error) {
-      throw new JournalError(`cannot lock the journal in ${this.dir} to ${what}: ${(error as Error).message}`, {
-        hint: storageHint(error, this.dir),
-        cause: error,
-      });
+      throw new JournalError(
+        `cannot lock the journal in ${this.dir} to ${what}: ${(error as Error).message}`,
+        {
+          hint: storageHint(error, this.dir),
+          cause: error,
+        },
+      );
     }
     if (!lock) {
       throw new JournalError(`the journal in ${this.dir} stayed locked for ${JOURNAL_LOCK_WAIT_MS} ms`, {
@@ -147,10 +150,13 @@ export class Journal {
       try {
         state = stateFromJson(JSON.parse(snapshot));
       } catch (error) {
-        throw new JournalError(`the state snapshot ${this.snapshotPath} is unreadable: ${(error as Error).message}`, {
-          hint: "restore it from a backup, or move it away and run `f2b-sophosxg sync --from-fail2ban`",
-          cause: error,
-        });
+        throw new JournalError(
+          `the state snapshot ${this.snapshotPath} is unreadable: ${(error as Error).message}`,
+          {
+            hint: "restore it from a backup, or move it away and run `f2b-sophosxg sync --from-fail2ban`",
+            cause: error,
+          },
+        );
       }
     }
     const log = readIfExists(this.journalPath, this.dir) ?? "";

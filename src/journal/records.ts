@@ -60,14 +60,18 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
         ? (r as unknown as BanRecord)
         : undefined;
     case "unban":
-      return typeof r.jail === "string" && typeof r.target === "string" ? (r as unknown as UnbanRecord) : undefined;
+      return typeof r.jail === "string" && typeof r.target === "string"
+        ? (r as unknown as UnbanRecord)
+        : undefined;
     case "flush":
       return (r.jail === undefined || typeof r.jail === "string") &&
         (r.family === undefined || FAMILIES.has(r.family as string))
         ? (r as unknown as FlushRecord)
         : undefined;
     case "applied":
-      return isStringArray(r.present) && isStringArray(r.absent) ? (r as unknown as AppliedRecord) : undefined;
+      return isStringArray(r.present) && isStringArray(r.absent)
+        ? (r as unknown as AppliedRecord)
+        : undefined;
     default:
       return undefined;
   }

@@ -46,10 +46,13 @@ const parser = new XMLParser({
  * `maxBytes`, or for anything that is not one well-formed XML document.
  */
 export function parseXml(text: string, maxBytes = 16 * 1024 * 1024): XmlNode {
-  if (Buffer.byteLength(text) > maxBytes) throw new XmlSyntaxError(`document is larger than ${maxBytes} bytes`);
+  if (Buffer.byteLength(text) > maxBytes)
+    throw new XmlSyntaxError(`document is larger than ${maxBytes} bytes`);
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new XmlSyntaxError("document contains a DOCTYPE or ENTITY declaration, which is refused");
   }
+  // Some firmware leaves NUL bytes around the document (one public client strips them too).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing NUL is the point
   const cleaned = text.replace(/\u0000/g, "").trim();
   if (cleaned === "") throw new XmlSyntaxError("document is empty");
   const valid = XMLValidator.validate(cleaned);

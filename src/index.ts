@@ -1,0 +1,20 @@
+/**
+ * f2b-sophosxg as a library: the Sophos client, the Fail2ban address model, the config loader,
+ * the journal and the actions. The CLI (`src/cli/`) is one user of it.
+ */
+
+export { type ActionOutcome, ban, check, flush, Session, start, stop, unban } from "./action/index.ts";
+export { Agent, runningAgentPid } from "./agent/index.ts";
+export { type Config, type LoadedConfig, loadConfig, resolveConfigPath } from "./config/index.ts";
+export { deliverPending, ensureGroups, type Naming, planReconcile, reconcile } from "./delivery/index.ts";
+export * from "./errors/index.ts";
+export {
+  type BanTarget,
+  banTargetFromHost,
+  ipHostFor,
+  objectNameFor,
+  parseBanTarget,
+} from "./fail2ban/index.ts";
+export { type BanState, Journal } from "./journal/index.ts";
+export type { GetFilter, HostType, IpFamily, IpHost, IpHostGroup, SetOperation } from "./protocol/index.ts";
+export * from "./sophos/index.ts";

@@ -9,7 +9,7 @@ import { type BanTarget, familyOfFail2ban, parseBanTarget } from "../fail2ban/in
 import type { IpFamily } from "../protocol/model.ts";
 
 export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as const;
-export const OPERATIONS = ["sync", "status", "agent"] as const;
+export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;
 export type CommandName = (typeof ACTIONS)[number] | (typeof OPERATIONS)[number];
 
 export interface ParsedCommand {
@@ -25,6 +25,8 @@ export interface ParsedCommand {
   dryRun: boolean;
   json: boolean;
   fromFail2ban: boolean;
+  /** `install --root DIR`: where to install (default /). */
+  root: string | undefined;
 }
 
 const OPTIONS = {
@@ -38,6 +40,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
   json: { type: "boolean" },
   "from-fail2ban": { type: "boolean" },
+  root: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -133,5 +136,6 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
     dryRun: values["dry-run"] === true,
     json: values.json === true,
     fromFail2ban: values["from-fail2ban"] === true,
+    root: values.root,
   };
 }

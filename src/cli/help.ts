@@ -14,6 +14,9 @@ Operations:
   sync [--from-fail2ban] make the firewall equal to the desired state (--dry-run shows the plan)
   status [--json]        pending changes, last delivery, last error, members per group
   agent                  run the delivery agent in the foreground (systemd: systemd/f2b-sophosxg.service)
+  list [--json]          what is on the firewall, the jails that hold it, and drift from local state
+  doctor                 walk the whole chain (config, network, TLS, API, login, groups, state, agent, Fail2ban)
+  install [--root DIR]   install the CLI, the action file, a config template and the systemd unit
   emulator [--help]      run the embedded Sophos Firewall API emulator
 
 Options:
@@ -25,7 +28,8 @@ Options:
   --bantime SECONDS      ban duration (<bantime>); -1 = until unbanned
   --restored 0|1         whether Fail2ban restored the ban at start (<restored>)
   --dry-run              print the requests that would be sent (password masked); send nothing
-  --json                 machine-readable output (status)
+  --json                 machine-readable output (status, list)
+  --root DIR             install below DIR instead of / (packaging, tests)
   -h, --help             this help
   -V, --version          the version
 

@@ -46,6 +46,13 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
       const code = await runAgent(session, (line) => process.stderr.write(`${redactSecrets(line)}\n`));
       return { exitCode: code === 0 ? 0 : 1, lines: [] };
     }
+    case "list": {
+      const { list } = await import("../ops/list.ts");
+      return list(session, { json: command.json });
+    }
+    case "doctor":
+    case "install":
+      throw new Error(`${command.name} runs without a session`);
     case "stop":
       return stop();
   }
@@ -70,6 +77,24 @@ export function reportError(prefix: string, error: unknown, output: Output): voi
 
 export async function runCommand(command: ParsedCommand, output: Output): Promise<number> {
   const prefix = `f2b-sophosxg ${command.name}`;
+  // These two work without a (valid) config: doctor diagnoses it, install writes a template.
+  if (command.name === "doctor" || command.name === "install") {
+    try {
+      const outcome =
+        command.name === "doctor"
+          ? await (await import("../ops/doctor.ts")).doctor({ configFile: command.configFile, print: output.out })
+          : await (await import("../ops/install.ts")).install({
+              root: command.root ?? "/",
+              dryRun: command.dryRun,
+              print: output.out,
+            });
+      for (const line of outcome.lines) output.out(line);
+      return outcome.exitCode;
+    } catch (error) {
+      reportError(prefix, error, output);
+      return exitCodeOf(error);
+    }
+  }
   if (command.name === "stop") {
     for (const line of stop().lines) output.out(line);
     return ExitCode.ok;

@@ -82,10 +82,31 @@ function restoredFlag(value: string | undefined): boolean {
   throw new UsageError(`--restored ${JSON.stringify(value)} must be 0 or 1`);
 }
 
+/**
+ * Fail2ban passes `--bantime "-1"` for a permanent ban; parseArgs would read `-1` as an option
+ * and refuse the command, and Fail2ban would then drop the ban. Glue such values to their option.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    const takesValue = name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0] ?? "invalid arguments", {
       hint: "see f2b-sophosxg --help",

@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-import { chmodSync, rmSync } from "node:fs";
 // Bundles with esbuild:
 //   dist/f2b-sophosxg.mjs  the CLI: everything a Fail2ban hook needs, in one file (no module
 //                          resolution across node_modules at each ban)
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
 //   dist/index.mjs         the library
+// The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
+// process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
 import { build } from "esbuild";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-rmSync(`${root}dist`, { recursive: true, force: true });
+const dist = join(root, "dist");
+mkdirSync(dist, { recursive: true });
+const staging = mkdtempSync(join(root, "dist-build-"));
 
 /** Keeps the emulator out of the CLI bundle: its import() then loads dist/emulator.mjs at run time. */
 const emulatorOutside = {
@@ -25,7 +30,7 @@ const common = {
   platform: "node",
   target: "node20",
   format: "esm",
-  outdir: "dist",
+  outdir: staging,
   outExtension: { ".js": ".mjs" },
   sourcemap: false,
   legalComments: "none",
@@ -36,6 +41,15 @@ const common = {
   logLevel: "warning",
 };
 
-await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
-await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
-chmodSync(`${root}dist/f2b-sophosxg.mjs`, 0o755);
+try {
+  await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
+  await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
+  const built = readdirSync(staging);
+  for (const file of built) renameSync(join(staging, file), join(dist, file));
+  for (const file of readdirSync(dist)) {
+    if (!built.includes(file) && existsSync(join(dist, file))) rmSync(join(dist, file), { recursive: true, force: true });
+  }
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}

@@ -5,8 +5,10 @@
  * ban for good (see docs/durability.md).
  */
 
-import { emptyPushResult, pushChanges } from "../delivery/index.ts";
+import { beforeDeadline, emptyPushResult, pushChanges } from "../delivery/index.ts";
+import { F2bError } from "../errors/base.ts";
 import type { BanTarget } from "../fail2ban/index.ts";
+import { desiredTargets } from "../journal/index.ts";
 import { deliverOrLeaveToAgent } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -58,6 +60,40 @@ export async function ban(session: Session, request: BanRequest): Promise<Action
   );
 }
 
+/**
+ * An unban of a target the journal does not know (neither held by a jail nor believed on the
+ * firewall) may still concern an object on the firewall: one the original program created
+ * before f2b-sophosxg replaced it, or one left behind by a lost state directory. Like the
+ * original, try to remove it: one unlink and one Remove, whatever the number of objects on the
+ * firewall; "not there" counts as done. Runs under the delivery lock, and the journal is read
+ * there: a ban of the same target journaled meanwhile is then added back by the delivery that
+ * follows, because it was never believed applied.
+ */
+async function removeUntracked(session: Session, target: BanTarget, notes: string[]): Promise<void> {
+  try {
+    const { state } = session.journal.load();
+    if (
+      state.applied.has(target.canonical) ||
+      desiredTargets(state, Date.now() / 1000).has(target.canonical)
+    ) {
+      return;
+    }
+    const result = emptyPushResult();
+    await beforeDeadline(
+      pushChanges(session.firewall(), session.naming, { add: [], remove: [target.canonical] }, result),
+      session.deadline,
+      `remove ${target.canonical}`,
+    );
+    const failure = result.failures[0];
+    if (failure) notes.push(`could not remove ${target.canonical}: ${failure.text}`);
+  } catch (error) {
+    // The firewall is unreachable: the delivery that follows reports it; nothing is pending.
+    notes.push(
+      `could not check the firewall for ${target.canonical}: ${error instanceof F2bError ? error.toLine() : String(error)}`,
+    );
+  }
+}
+
 export async function unban(
   session: Session,
   request: { target: BanTarget; jail: string },
@@ -66,7 +102,12 @@ export async function unban(
   session.journal.append([
     { t: "unban", at: Date.now(), jail: request.jail, target: request.target.canonical },
   ]);
+  const notes: string[] = [];
+  const delivery = await deliverOrLeaveToAgent(session, () =>
+    removeUntracked(session, request.target, notes),
+  );
   return done(
-    `unban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`,
+    `unban ${request.target.canonical} (jail ${request.jail}) journaled; ${delivery}`,
+    ...notes.map((n) => `unban: ${n}`),
   );
 }

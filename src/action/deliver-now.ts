@@ -11,10 +11,15 @@ import type { Session } from "./session.ts";
 
 export type DeliverNowResult = { kind: "delivered"; report: DeliveryReport } | { kind: "busy" };
 
-export async function deliverNow(session: Session): Promise<DeliverNowResult> {
+/**
+ * `first` runs under the delivery lock before the pending changes are pushed (unban uses it to
+ * remove an object the journal does not know, see ban.ts); it must not throw.
+ */
+export async function deliverNow(session: Session, first?: () => Promise<void>): Promise<DeliverNowResult> {
   const lock = await lockUntil(session.deliveryLockPath, session.deadline);
   if (!lock) return { kind: "busy" };
   try {
+    await first?.();
     const report = await deliverPending({
       client: session.firewall(),
       journal: session.journal,
@@ -50,8 +55,8 @@ function lineOf(error: F2bError): string {
  * With an agent alive, a hook only journals: no network on Fail2ban's path. Without one, the
  * hook delivers itself. Returns the line that says which happened.
  */
-export async function deliverOrLeaveToAgent(session: Session): Promise<string> {
+export async function deliverOrLeaveToAgent(session: Session, first?: () => Promise<void>): Promise<string> {
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return `the agent (pid ${agent}) delivers it`;
-  return describeDelivery(await deliverNow(session));
+  return describeDelivery(await deliverNow(session, first));
 }

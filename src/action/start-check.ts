@@ -26,6 +26,8 @@ export async function check(session: Session): Promise<ActionOutcome> {
   // Reading our hosts proves read access to IP hosts; the groups prove the rest of the setup.
   await client.getIpHostsByNamePrefix(session.naming.prefix);
   const checks = await ensureGroups(client, session.naming.groups, { create: false });
+  // The dry-run transport answers every Get with nothing: "missing" would be its invention.
+  if (session.dryRun) return done("dry run: check would send the requests above; nothing was sent");
   const missing = checks.filter((c) => c.state === "missing");
   if (missing.length > 0) {
     return failed(

@@ -92,7 +92,8 @@ function joinNegativeValues(argv: string[]): string[] {
     const arg = argv[i]!;
     const next = argv[i + 1];
     const name = arg.startsWith("--") ? arg.slice(2) : undefined;
-    const takesValue = name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
+    const takesValue =
+      name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
     if (takesValue && next !== undefined && /^-\d/.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
@@ -106,7 +107,12 @@ function joinNegativeValues(argv: string[]): string[] {
 export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeValues(argv),
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0] ?? "invalid arguments", {
       hint: "see f2b-sophosxg --help",
@@ -129,6 +135,13 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
   if (command === "ban" || command === "unban") {
     if (values.ip === undefined)
       throw new UsageError(`${command} needs --ip`, { hint: `f2b-sophosxg ${command} --ip 192.0.2.1` });
+    // Checked before parsing: the parser trims, and a newline or other control character in
+    // what Fail2ban passed means the action file is broken, not that the address is fine.
+    if (CONTROL.test(values.ip)) {
+      throw new UsageError(`--ip ${JSON.stringify(values.ip)} contains a control character`, {
+        hint: 'pass the address as Fail2ban\'s "<ip>" tag, inside double quotes in the action file',
+      });
+    }
     target = parseBanTarget(values.ip);
   } else if (values.ip !== undefined) {
     throw new UsageError(`--ip is only for ban and unban, not ${command}`);

@@ -33,4 +33,8 @@ Options:
   -h, --help             this help
   -V, --version          the version
 
+Environment:
+  F2B_SOPHOSXG_CONFIG    config file when --configfile is not given
+  F2B_SOPHOSXG_STATE_DIR state directory when the config has no state_dir (default /var/lib/f2b-sophosxg)
+
 Exit codes: 0 done or safely journaled, 1 firewall/network/storage failure, 2 usage or configuration error.`;

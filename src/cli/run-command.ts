@@ -5,6 +5,7 @@ import { ConfigError, F2bError, redactSecrets, UsageError } from "../errors/base
 import type { ParsedCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Output } from "./output.ts";
+import { withStateDirFromEnv } from "./state-dir.ts";
 
 /** The jail a ban belongs to when the caller names none (the original's command line). */
 const DEFAULT_JAIL = "default";
@@ -82,7 +83,10 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
     try {
       const outcome =
         command.name === "doctor"
-          ? await (await import("../ops/doctor.ts")).doctor({ configFile: command.configFile, print: output.out })
+          ? await (await import("../ops/doctor.ts")).doctor({
+              configFile: command.configFile,
+              print: output.out,
+            })
           : await (await import("../ops/install.ts")).install({
               root: command.root ?? "/",
               dryRun: command.dryRun,
@@ -103,7 +107,7 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
   try {
     const loaded = await loadConfig(command.configFile === undefined ? {} : { path: command.configFile });
     for (const warning of loaded.warnings) output.err(`${prefix}: warning: ${warning}`);
-    const config = loaded.config;
+    const config = withStateDirFromEnv(loaded.config);
     const budgetMs = (config as { deliveryBudgetMs?: number }).deliveryBudgetMs ?? DEFAULT_BUDGET_MS;
     session = new Session({
       config,

@@ -37,11 +37,16 @@ export async function ensureGroups(
   options: { create: boolean; families?: readonly IpFamily[] },
 ): Promise<GroupCheck[]> {
   const checks: GroupCheck[] = [];
+  // Read every group before creating any: a wrong-family group stops `start` with nothing changed.
+  const found: { family: IpFamily; name: string; existing: IpHostGroup | undefined }[] = [];
   for (const family of options.families ?? FAMILIES) {
     const name = groups[family];
     const existing = await client.getIpHostGroup(name);
+    if (existing && existing.ipFamily !== family) throw wrongFamily(existing, family);
+    found.push({ family, name, existing });
+  }
+  for (const { family, name, existing } of found) {
     if (existing) {
-      if (existing.ipFamily !== family) throw wrongFamily(existing, family);
       checks.push({ family, name, state: "present", members: existing.hosts.length });
       continue;
     }

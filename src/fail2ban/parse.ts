@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../errors/index.ts";
 import { hasControlCharacter, type IpFamily } from "../protocol/index.ts";
+import { hasAnyControlCharacter } from "./names.ts";
 import { ipv4MaskToPrefix, parseIPv4 } from "./ipv4.ts";
 import { parseIPv6 } from "./ipv6.ts";
 import { policyProblem } from "./policy.ts";
@@ -40,7 +41,10 @@ export function parseTargetSyntax(text: string): BanTarget {
       `check the action file: ${QUOTE_HINT}`,
     );
   }
-  if (hasControlCharacter(value)) fail(`${show(value)} contains a control character`, QUOTE_HINT);
+  // Checked on the untrimmed text: a trailing newline is not something Fail2ban ever passes.
+  if (hasControlCharacter(value) || (typeof text === "string" && hasAnyControlCharacter(text))) {
+    fail(`${show(value)} contains a control character`, QUOTE_HINT);
+  }
   if (value.startsWith("["))
     fail(`${show(value)} is written in brackets`, "give the bare address: 2001:db8::1");
   if (value.includes("%")) {

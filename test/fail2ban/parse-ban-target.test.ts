@@ -8,7 +8,7 @@ const accepted: [string, Partial<BanTarget>][] = [
     "192.0.2.1",
     { kind: "ip", family: "IPv4", address: "192.0.2.1", prefixLength: 32, canonical: "192.0.2.1" },
   ],
-  ["  192.0.2.1\n", { canonical: "192.0.2.1" }],
+  ["  192.0.2.1  ", { canonical: "192.0.2.1" }],
   ["10.1.2.3", { canonical: "10.1.2.3" }],
   [
     "198.51.100.0/24",
@@ -130,4 +130,10 @@ test("familyOfFail2ban maps inet4/inet6 and refuses the rest", () => {
     assert.throws(() => familyOfFail2ban(bad), UsageError, bad);
   }
   assert.throws(() => familyOfFail2ban("<family>"), /unresolved Fail2ban tag/);
+});
+
+test("an address with a trailing newline or tab is refused, not trimmed", () => {
+  for (const text of ["192.0.2.1\n", "\t192.0.2.1", "2001:db8::1\r"]) {
+    assert.throws(() => parseBanTarget(text), /control character/);
+  }
 });

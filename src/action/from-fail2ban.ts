@@ -113,14 +113,18 @@ function clientOptionsFromEnv(): Fail2banClientOptions {
   return args ? { args: args.split(" ").filter((a) => a !== "") } : {};
 }
 
-export async function rebuildFromFail2ban(session: Session, options: { dryRun: boolean }): Promise<string> {
-  const { jails, bans } = await readFail2banBans(clientOptionsFromEnv());
-  if (jails.length === 0) {
-    throw new Fail2banReadError(`no Fail2ban jail uses an action named like "sophosxg"`, {
-      hint: "check `fail2ban-client get <jail> actions`; nothing was changed",
-    });
-  }
-  const now = Date.now();
+export interface Fail2banRebuild {
+  /** Records that replace the holds of every jail that listed bans. */
+  records: JournalRecord[];
+  /** Jails whose holds are kept because Fail2ban listed no bans for them. */
+  kept: string[];
+}
+
+/**
+ * The journal records that make our holds equal to what Fail2ban reports. A jail that lists no
+ * bans keeps its holds: an empty answer is never taken to mean that nothing is banned.
+ */
+export function recordsFromFail2ban(jails: string[], bans: Fail2banBan[], now: number): Fail2banRebuild {
   const records: JournalRecord[] = [];
   const kept: string[] = [];
   for (const jail of jails) {
@@ -141,6 +145,18 @@ export async function rebuildFromFail2ban(session: Session, options: { dryRun: b
       });
     }
   }
+  return { records, kept };
+}
+
+export async function rebuildFromFail2ban(session: Session, options: { dryRun: boolean }): Promise<string> {
+  const { jails, bans } = await readFail2banBans(clientOptionsFromEnv());
+  if (jails.length === 0) {
+    throw new Fail2banReadError(`no Fail2ban jail uses an action named like "sophosxg"`, {
+      hint: "check `fail2ban-client get <jail> actions`; nothing was changed",
+    });
+  }
+  const { records, kept } = recordsFromFail2ban(jails, bans, Date.now());
+  // One append: the flush and the bans of a jail land together or not at all.
   if (!options.dryRun) session.journal.append(records);
   const keptNote =
     kept.length > 0 ? `; kept the local holds of ${kept.join(", ")} (Fail2ban listed no bans there)` : "";

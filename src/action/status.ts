@@ -3,7 +3,7 @@
  * groups hold according to the local state. Reads only local files: it works while the
  * firewall is down, which is when people need it.
  */
-import { desiredTargets, lockOwner, pendingChanges, readStatus } from "../journal/index.ts";
+import { lockOwner, pendingFor, readStatus } from "../journal/index.ts";
 import type { IpFamily } from "../protocol/model.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -27,8 +27,7 @@ function iso(epochMs: number | undefined): string | null {
 
 export function statusReport(session: Session, now = Date.now()): StatusReport {
   const loaded = session.journal.load();
-  const desired = desiredTargets(loaded.state, now / 1000);
-  const changes = pendingChanges(desired, loaded.state.applied);
+  const changes = pendingFor(loaded.state, now / 1000);
   const facts = readStatus(session.journal.dir);
   const count = (family: IpFamily) => [...loaded.state.applied.values()].filter((f) => f === family).length;
   const agentPid = lockOwner(`${session.journal.dir}/agent.lock`) ?? null;

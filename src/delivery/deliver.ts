@@ -5,14 +5,21 @@
  * left stays pending for the next command, the agent or `sync`.
  */
 import { F2bError } from "../errors/base.ts";
-import { desiredTargets, dropExpired, type Journal, pendingChanges } from "../journal/index.ts";
+import { dropExpired, type Journal, type JournalRecord, pendingFor } from "../journal/index.ts";
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { beforeDeadline } from "./deadline.ts";
 import { emptyPushResult, type Naming, pushChanges } from "./push.ts";
 
-/** Compact when the journal has this many records, so that loading it stays cheap. */
-const COMPACT_AFTER_RECORDS = 2000;
+/**
+ * Compact when the journal has this many records, so that loading it stays cheap.
+ * `F2B_SOPHOSXG_COMPACT_AFTER` overrides it (tests use it to make compactions race with appends,
+ * or to keep the whole history in journal.jsonl).
+ */
+function compactAfterRecords(): number {
+  const fromEnv = Number(process.env.F2B_SOPHOSXG_COMPACT_AFTER);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 2000;
+}
 
 export interface DeliveryOptions {
   client: SophosClient;
@@ -56,9 +63,18 @@ function take<T>(items: Map<string, T>, limit: number): string[] {
 
 /** Counts what is pending without touching the firewall. */
 export function countPending(journal: Journal, nowSeconds: number): { add: number; remove: number } {
-  const { state } = journal.load();
-  const changes = pendingChanges(desiredTargets(state, nowSeconds), state.applied);
+  const changes = pendingFor(journal.load().state, nowSeconds);
   return { add: changes.add.size, remove: changes.remove.size };
+}
+
+/** A journal write that fails (disk full) ends the delivery with an error instead of throwing. */
+function tryAppend(journal: Journal, records: JournalRecord[]): F2bError | undefined {
+  try {
+    journal.append(records);
+    return undefined;
+  } catch (error) {
+    return toError(error);
+  }
 }
 
 export async function deliverPending(options: DeliveryOptions): Promise<DeliveryReport> {
@@ -69,7 +85,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   for (;;) {
     const loaded = options.journal.load();
     journalRecords = loaded.records;
-    const changes = pendingChanges(desiredTargets(loaded.state, now() / 1000), loaded.state.applied);
+    const changes = pendingFor(loaded.state, now() / 1000);
     report.pending = changes.add.size + changes.remove.size;
     if (report.pending === 0) {
       delete status.pendingSince;
@@ -80,6 +96,18 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
 
     const add = take(changes.add, options.batchSize);
     const remove = take(changes.remove, Math.max(0, options.batchSize - add.length));
+    // Say what we are about to change before changing it: if we die between the firewall's
+    // answer and the `applied` record, the next delivery knows these targets are unsettled.
+    const unsettled = [...add, ...remove].filter((t) => !loaded.state.uncertain.has(t));
+    const intentError =
+      unsettled.length > 0
+        ? tryAppend(options.journal, [{ t: "sending", at: now(), targets: unsettled }])
+        : undefined;
+    if (intentError) {
+      report.error = intentError;
+      status.lastError = { at: now(), message: intentError.toLine() };
+      break;
+    }
     const result = emptyPushResult();
     const roundStart = now();
     report.rounds++;
@@ -94,10 +122,16 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     } catch (error) {
       thrown = error;
     }
-    if (result.present.length + result.absent.length > 0) {
-      options.journal.append([{ t: "applied", at: now(), present: result.present, absent: result.absent }]);
-      report.added += result.present.length;
-      report.removed += result.absent.length;
+    // Copy: a push abandoned at the deadline may still add to `result` later.
+    const present = [...result.present];
+    const absent = [...result.absent];
+    let recordError: F2bError | undefined;
+    if (present.length + absent.length > 0) {
+      recordError = tryAppend(options.journal, [{ t: "applied", at: now(), present, absent }]);
+      if (!recordError) {
+        report.added += present.length;
+        report.removed += absent.length;
+      }
     }
     let roundError: F2bError | undefined;
     if (thrown !== undefined || result.failures.length > 0) {
@@ -109,9 +143,10 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
               `the firewall refused ${result.failures.length} change(s), e.g. ${first!.target}: ${first!.text}`,
             );
     }
+    roundError ??= recordError;
     options.onRound?.({
-      added: result.present.length,
-      removed: result.absent.length,
+      added: present.length,
+      removed: absent.length,
       failed: result.failures.length,
       durationMs: now() - roundStart,
       ...(roundError ? { error: roundError } : {}),
@@ -119,13 +154,18 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (roundError) {
       report.error = roundError;
       status.lastError = { at: now(), message: roundError.toLine() };
-      report.pending -= result.present.length + result.absent.length;
+      if (!recordError) report.pending -= present.length + absent.length;
       break;
     }
     status.lastSuccessAt = now();
   }
   writeStatus(options.journal.dir, status);
-  if (journalRecords >= COMPACT_AFTER_RECORDS)
-    options.journal.compact((state) => dropExpired(state, now() / 1000));
+  if (journalRecords >= compactAfterRecords()) {
+    try {
+      options.journal.compact((state) => dropExpired(state, now() / 1000));
+    } catch {
+      // Compaction only keeps loading cheap; the journal stays valid without it.
+    }
+  }
   return report;
 }

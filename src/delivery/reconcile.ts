@@ -6,7 +6,7 @@
  * of our ban targets; anything else, even with our prefix, is reported and left alone.
  */
 import { banTargetFromHost } from "../fail2ban/index.ts";
-import { desiredTargets, type Journal } from "../journal/index.ts";
+import { desiredTargets, familyOfTarget, type Journal } from "../journal/index.ts";
 import type { IpFamily } from "../protocol/model.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { ensureGroups, FAMILIES } from "./groups.ts";
@@ -79,16 +79,21 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const result = emptyPushResult();
   if (options.dryRun) return { plan, result };
   const families = new Set(options.families ?? FAMILIES);
+  const touched = [...plan.add, ...plan.remove];
+  // As in deliverPending: mark what we are about to change, in case we die before recording it.
+  if (touched.length > 0) options.journal.append([{ t: "sending", at: now(), targets: touched }]);
   try {
     await pushChanges(options.client, options.naming, { add: plan.add, remove: plan.remove }, result);
   } finally {
-    // Record the firewall as read, corrected by what this run changed.
+    // Record the firewall as read, corrected by what this run changed. Everything we believed
+    // (or were unsure about) in these families that is not there now is recorded as absent.
     const removed = new Set(result.absent);
     const stillThere = plan.remove.filter((t) => !removed.has(t));
     const present = [...plan.inPlace, ...result.present, ...stillThere];
     const presentSet = new Set(present);
-    const believed = options.journal.load().state.applied;
-    const absent = [...believed.keys()].filter((t) => families.has(believed.get(t)!) && !presentSet.has(t));
+    const { applied, uncertain } = options.journal.load().state;
+    const candidates = new Set([...applied.keys(), ...uncertain]);
+    const absent = [...candidates].filter((t) => families.has(familyOfTarget(t)) && !presentSet.has(t));
     options.journal.append([{ t: "applied", at: now(), present, absent }]);
   }
   return { plan, result };

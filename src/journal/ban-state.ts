@@ -20,10 +20,15 @@ export interface BanState {
   holds: Map<string, TargetHolds>;
   /** Targets believed to be on the firewall, with their family. */
   applied: Map<string, IpFamily>;
+  /**
+   * Targets a delivery started to change and never reported on (it died or lost its answer):
+   * the firewall may or may not have them, so they are pushed again whichever way is desired.
+   */
+  uncertain: Set<string>;
 }
 
 export function emptyState(): BanState {
-  return { holds: new Map(), applied: new Map() };
+  return { holds: new Map(), applied: new Map(), uncertain: new Set() };
 }
 
 export function applyRecord(state: BanState, record: JournalRecord): void {
@@ -52,8 +57,17 @@ export function applyRecord(state: BanState, record: JournalRecord): void {
       }
       return;
     case "applied":
-      for (const target of record.present) state.applied.set(target, familyOfTarget(target));
-      for (const target of record.absent) state.applied.delete(target);
+      for (const target of record.present) {
+        state.applied.set(target, familyOfTarget(target));
+        state.uncertain.delete(target);
+      }
+      for (const target of record.absent) {
+        state.applied.delete(target);
+        state.uncertain.delete(target);
+      }
+      return;
+    case "sending":
+      for (const target of record.targets) state.uncertain.add(target);
       return;
   }
 }
@@ -119,10 +133,29 @@ export function pendingChanges(
   return { add, remove };
 }
 
+/**
+ * What is pending for a state: the desired targets the firewall is not known to have, and the
+ * targets it has or may have that nobody desires. Uncertain targets count on both sides.
+ */
+export function pendingFor(state: BanState, now: number): PendingChanges {
+  const desired = desiredTargets(state, now);
+  const add = new Map<string, IpFamily>();
+  const remove = new Map<string, IpFamily>();
+  for (const [target, family] of desired) {
+    if (!state.applied.has(target) || state.uncertain.has(target)) add.set(target, family);
+  }
+  for (const [target, family] of state.applied) if (!desired.has(target)) remove.set(target, family);
+  for (const target of state.uncertain) {
+    if (!desired.has(target)) remove.set(target, familyOfTarget(target));
+  }
+  return { add, remove };
+}
+
 interface StateJson {
   version: 1;
   holds: Record<string, { family: IpFamily; jails: Record<string, number | null> }>;
   applied: Record<string, IpFamily>;
+  uncertain?: string[];
 }
 
 export function stateToJson(state: BanState): StateJson {
@@ -132,7 +165,12 @@ export function stateToJson(state: BanState): StateJson {
     for (const [jail, hold] of entry.jails) jails[jail] = hold.expiresAt;
     holds[target] = { family: entry.family, jails };
   }
-  return { version: 1, holds, applied: Object.fromEntries(state.applied) };
+  return {
+    version: 1,
+    holds,
+    applied: Object.fromEntries(state.applied),
+    uncertain: [...state.uncertain],
+  };
 }
 
 export function stateFromJson(value: unknown): BanState {
@@ -147,5 +185,6 @@ export function stateFromJson(value: unknown): BanState {
     state.holds.set(target, { family: entry.family, jails });
   }
   for (const [target, family] of Object.entries(json.applied ?? {})) state.applied.set(target, family);
+  for (const target of Array.isArray(json.uncertain) ? json.uncertain : []) state.uncertain.add(target);
   return state;
 }

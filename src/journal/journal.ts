@@ -20,8 +20,10 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -100,22 +102,26 @@ export class Journal {
   /** Appends records durably (write + fsync). Throws JournalError; never leaves half a record. */
   append(records: JournalRecord[]): void {
     if (records.length === 0) return;
-    const text = `${records.map((r) => JSON.stringify(r)).join("\n")}\n`;
     const lock = this.lock("append");
     try {
       const isNew = !existsSync(this.journalPath);
       let fd: number | undefined;
       let sizeBefore = 0;
       try {
-        fd = openSync(this.journalPath, "a", 0o600);
+        fd = openSync(this.journalPath, "a+", 0o600);
         sizeBefore = fstatSync(fd).size;
-        writeSync(fd, text);
+        // A crash (power loss) mid-write can leave a torn last line without its newline: start on
+        // a fresh line, so our record is not glued onto it and lost with it.
+        const torn = sizeBefore > 0 && !endsWithNewline(fd, sizeBefore);
+        const text = `${torn ? "\n" : ""}${records.map((r) => JSON.stringify(r)).join("\n")}\n`;
+        writeFully(fd, Buffer.from(text, "utf8"));
         fsyncSync(fd);
       } catch (error) {
-        // Cut a torn write back off, so the next append does not glue onto half a line.
+        // Cut a short or failed write back off, so no half record stays behind.
         if (fd !== undefined) {
           try {
             ftruncateSync(fd, sizeBefore);
+            fsyncSync(fd);
           } catch {
             // Nothing more we can do; the reader skips an unreadable line.
           }
@@ -127,7 +133,7 @@ export class Journal {
       } finally {
         if (fd !== undefined) closeSync(fd);
       }
-      if (isNew) this.syncDirectory();
+      if (isNew) this.syncDirectoryQuietly();
     } finally {
       lock.release();
     }
@@ -196,7 +202,7 @@ export class Journal {
       try {
         const fd = openSync(temp, "w", 0o600);
         try {
-          writeSync(fd, JSON.stringify(stateToJson(state)));
+          writeFully(fd, Buffer.from(JSON.stringify(stateToJson(state)), "utf8"));
           fsyncSync(fd);
         } finally {
           closeSync(fd);
@@ -213,6 +219,11 @@ export class Journal {
           }
         }
       } catch (error) {
+        try {
+          unlinkSync(temp);
+        } catch {
+          // Never written, or already renamed.
+        }
         throw new JournalError(`cannot compact the journal in ${this.dir}: ${(error as Error).message}`, {
           hint: storageHint(error, this.dir),
           cause: error,
@@ -223,6 +234,15 @@ export class Journal {
     }
   }
 
+  /** The record is already fsynced; a directory fsync that fails must not turn it into an error. */
+  private syncDirectoryQuietly(): void {
+    try {
+      this.syncDirectory();
+    } catch {
+      // Best effort.
+    }
+  }
+
   private syncDirectory(): void {
     const fd = openSync(this.dir, "r");
     try {
@@ -230,6 +250,22 @@ export class Journal {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+function endsWithNewline(fd: number, size: number): boolean {
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] === 0x0a;
+}
+
+/** writeSync may write less than asked (a disk filling up): loop, and fail on no progress. */
+function writeFully(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) {
+    const written = writeSync(fd, data, offset, data.length - offset);
+    if (written <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+    offset += written;
   }
 }
 

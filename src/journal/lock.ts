@@ -1,16 +1,37 @@
 /**
  * A cross-process lock on a file, for any number of processes (Fail2ban's hooks, the agent,
- * a person running the CLI). Node has no flock, so the lock is a file created with O_EXCL that
- * holds the owner's pid. A lock whose owner is dead is taken over within a second; breaking it
- * is itself guarded by a short-lived "breaker" file, so two processes that both saw the dead
- * owner cannot end up deleting each other's fresh lock.
+ * a person running the CLI). Node has no flock, so the lock is a file that holds the owner's
+ * pid and start time. It is written to a private temp file first and then hard-linked into
+ * place (link() fails atomically when the lock exists), so a lock file is never seen empty or
+ * half-written, even when its creator is killed or the disk is full. A lock whose owner is dead
+ * (or a zombie) is taken over at once; breaking it is itself guarded by a short-lived "breaker"
+ * file, so two processes that both saw the dead owner cannot end up deleting each other's
+ * fresh lock.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const POLL_MS = 15;
-/** A breaker file older than this belongs to a process that died while breaking a lock. */
-const BREAKER_STALE_MS = 2000;
+const POLL_MS = 5;
+/**
+ * A breaker whose owner is dead is cleared at once; one older than this is cleared whatever it
+ * says (it is normally held for microseconds).
+ */
+const BREAKER_STALE_MS = 5000;
+/**
+ * An empty lock file can only come from a filesystem without hard links (fallback below) or an
+ * older version, whose creator died between create and write. Older than this, it is stale.
+ */
+const EMPTY_STALE_MS = 500;
 
 export interface HeldLock {
   readonly path: string;
@@ -18,22 +39,25 @@ export interface HeldLock {
 }
 
 function ownerRecord(): string {
-  return `${process.pid} ${processStartTicks(process.pid) ?? "?"}\n`;
+  return `${process.pid} ${processFacts(process.pid)?.startTicks ?? "?"}\n`;
 }
 
-/** Field 22 of /proc/<pid>/stat: the start time, which tells a reused pid from the original owner. */
-function processStartTicks(pid: number): string | undefined {
+/**
+ * From /proc/<pid>/stat: field 3 (state; "Z" = zombie, dead but not yet reaped) and field 22
+ * (start time, which tells a reused pid from the original owner).
+ */
+function processFacts(pid: number): { state: string; startTicks: string | undefined } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const afterName = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return afterName[19];
+    return { state: afterName[0] ?? "?", startTicks: afterName[19] };
   } catch {
     return undefined;
   }
 }
 
 /** True when the process that wrote `record` is gone (or the record is unreadable garbage). */
-function ownerIsDead(record: string): boolean {
+export function ownerIsDead(record: string): boolean {
   const [pidText, ticks] = record.trim().split(" ");
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return true;
@@ -42,23 +66,55 @@ function ownerIsDead(record: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
-  const current = processStartTicks(pid);
-  return ticks !== undefined && ticks !== "?" && current !== undefined && current !== ticks;
+  const facts = processFacts(pid);
+  if (facts === undefined) return false;
+  if (facts.state === "Z" || facts.state === "X") return true;
+  return ticks !== undefined && ticks !== "?" && facts.startTicks !== undefined && facts.startTicks !== ticks;
 }
 
+let linkUnsupported = false;
+
+/** Creates `path` holding our owner record, atomically; false when it already exists. */
 function tryCreate(path: string): boolean {
+  if (linkUnsupported) return tryCreateExclusive(path);
+  // Cheap answer for the common busy case (many waiters polling); the link below decides.
+  if (existsSync(path)) return false;
+  const temp = `${path}.${process.pid}.tmp`;
   try {
-    const fd = openSync(path, "wx", 0o600);
-    try {
-      writeSync(fd, ownerRecord());
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(temp, ownerRecord(), { mode: 0o600 });
+    linkSync(temp, path);
     return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") {
+      // A filesystem without hard links: O_EXCL create, then write (may briefly show empty).
+      linkUnsupported = true;
+      return tryCreateExclusive(path);
+    }
+    throw error;
+  } finally {
+    unlinkQuietly(temp);
+  }
+}
+
+function tryCreateExclusive(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
   }
+  try {
+    writeSync(fd, ownerRecord());
+  } catch (error) {
+    closeSync(fd);
+    unlinkQuietly(path);
+    throw error;
+  }
+  closeSync(fd);
+  return true;
 }
 
 function readOrUndefined(path: string): string | undefined {
@@ -77,17 +133,29 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function isStale(path: string, record: string): boolean {
+  if (record === "") return ageMs(path) > EMPTY_STALE_MS;
+  return ownerIsDead(record);
+}
+
 /** Removes the lock at `path` if its owner is dead. Returns true when it did. */
 function breakIfStale(path: string): boolean {
   const seen = readOrUndefined(path);
-  // An empty file is a lock being written right now by a live process: leave it.
-  if (seen === undefined || seen === "" || !ownerIsDead(seen)) return false;
+  if (seen === undefined || !isStale(path, seen)) return false;
   const breaker = `${path}.break`;
   if (!tryCreate(breaker)) {
-    try {
-      if (Date.now() - statSync(breaker).mtimeMs > BREAKER_STALE_MS) unlinkQuietly(breaker);
-    } catch {
-      // The breaker vanished meanwhile.
+    const owner = readOrUndefined(breaker);
+    // A breaker is held for microseconds; one left behind by a dead process is cleared.
+    if (ageMs(breaker) > BREAKER_STALE_MS || (owner !== undefined && isStale(breaker, owner))) {
+      if (readOrUndefined(breaker) === owner) unlinkQuietly(breaker);
     }
     return false;
   }

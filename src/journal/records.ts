@@ -38,7 +38,19 @@ export interface AppliedRecord {
   absent: string[];
 }
 
-export type JournalRecord = BanRecord | UnbanRecord | FlushRecord | AppliedRecord;
+/**
+ * Written before a delivery round touches the firewall: until an `applied` record settles them,
+ * these targets may or may not be on the firewall (the process may die between the firewall's
+ * answer and the `applied` record). Delivery then pushes them again in whichever direction the
+ * desired state asks for; both directions are idempotent on the firewall.
+ */
+export interface SendingRecord {
+  t: "sending";
+  at: number;
+  targets: string[];
+}
+
+export type JournalRecord = BanRecord | UnbanRecord | FlushRecord | AppliedRecord | SendingRecord;
 
 const FAMILIES = new Set(["IPv4", "IPv6"]);
 
@@ -72,6 +84,8 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
       return isStringArray(r.present) && isStringArray(r.absent)
         ? (r as unknown as AppliedRecord)
         : undefined;
+    case "sending":
+      return isStringArray(r.targets) ? (r as unknown as SendingRecord) : undefined;
     default:
       return undefined;
   }

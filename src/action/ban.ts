@@ -56,7 +56,7 @@ export async function ban(session: Session, request: BanRequest): Promise<Action
     },
   ]);
   return done(
-    `ban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session)}`,
+    `ban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session, { target: request.target.canonical })}`,
   );
 }
 
@@ -69,6 +69,11 @@ export async function ban(session: Session, request: BanRequest): Promise<Action
  * there: a ban of the same target journaled meanwhile is then added back by the delivery that
  * follows, because it was never believed applied.
  */
+function isTracked(session: Session, target: BanTarget): boolean {
+  const { state } = session.journal.load();
+  return state.applied.has(target.canonical) || state.uncertain.has(target.canonical);
+}
+
 async function removeUntracked(session: Session, target: BanTarget, notes: string[]): Promise<void> {
   try {
     const { state } = session.journal.load();
@@ -103,8 +108,11 @@ export async function unban(
     { t: "unban", at: Date.now(), jail: request.jail, target: request.target.canonical },
   ]);
   const notes: string[] = [];
-  const delivery = await deliverOrLeaveToAgent(session, () =>
-    removeUntracked(session, request.target, notes),
+  const delivery = await deliverOrLeaveToAgent(
+    session,
+    isTracked(session, request.target)
+      ? { target: request.target.canonical }
+      : { first: () => removeUntracked(session, request.target, notes) },
   );
   return done(
     `unban ${request.target.canonical} (jail ${request.jail}) journaled; ${delivery}`,

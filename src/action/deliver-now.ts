@@ -3,20 +3,59 @@
  * (another process may be delivering our change right now), then push everything pending.
  */
 
+import { setTimeout as sleep } from "node:timers/promises";
 import { runningAgentPid } from "../agent/alive.ts";
 import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
 import type { F2bError } from "../errors/base.ts";
-import { lockUntil } from "../journal/index.ts";
+import { type HeldLock, pendingFor, tryLock } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
-export type DeliverNowResult = { kind: "delivered"; report: DeliveryReport } | { kind: "busy" };
+export type DeliverNowResult =
+  | { kind: "delivered"; report: DeliveryReport }
+  | { kind: "busy" }
+  | { kind: "delivered-by-other" };
+
+const POLL_MS = 20;
+
+/** True once another process has settled `target` on the firewall (nothing pending for it). */
+function settled(session: Session, target: string): boolean {
+  try {
+    const pending = pendingFor(session.journal.load().state, Date.now() / 1000);
+    return !pending.add.has(target) && !pending.remove.has(target);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits for the delivery lock until the deadline, but stops waiting as soon as `target` (our own
+ * change) has been delivered by whoever holds the lock: with many hooks at once, most of them
+ * find their change already on the firewall.
+ */
+async function lockOrSettled(
+  session: Session,
+  target: string | undefined,
+): Promise<HeldLock | "settled" | undefined> {
+  for (;;) {
+    const lock = tryLock(session.deliveryLockPath);
+    if (lock) return lock;
+    if (target !== undefined && settled(session, target)) return "settled";
+    if (Date.now() + POLL_MS > session.deadline) return undefined;
+    await sleep(POLL_MS);
+  }
+}
 
 /**
  * `first` runs under the delivery lock before the pending changes are pushed (unban uses it to
  * remove an object the journal does not know, see ban.ts); it must not throw.
  */
-export async function deliverNow(session: Session, first?: () => Promise<void>): Promise<DeliverNowResult> {
-  const lock = await lockUntil(session.deliveryLockPath, session.deadline);
+export async function deliverNow(
+  session: Session,
+  options: { first?: () => Promise<void>; target?: string } = {},
+): Promise<DeliverNowResult> {
+  const first = options.first;
+  const lock = await lockOrSettled(session, first ? undefined : options.target);
+  if (lock === "settled") return { kind: "delivered-by-other" };
   if (!lock) return { kind: "busy" };
   try {
     await first?.();
@@ -37,6 +76,7 @@ export async function deliverNow(session: Session, first?: () => Promise<void>):
 export function describeDelivery(result: DeliverNowResult): string {
   if (result.kind === "busy")
     return "queued: another f2b-sophosxg process is delivering; it stays pending until then";
+  if (result.kind === "delivered-by-other") return "delivered by another f2b-sophosxg process";
   const { report } = result;
   const moved = `${report.added} added, ${report.removed} removed on the firewall`;
   if (report.error) {
@@ -55,8 +95,11 @@ function lineOf(error: F2bError): string {
  * With an agent alive, a hook only journals: no network on Fail2ban's path. Without one, the
  * hook delivers itself. Returns the line that says which happened.
  */
-export async function deliverOrLeaveToAgent(session: Session, first?: () => Promise<void>): Promise<string> {
+export async function deliverOrLeaveToAgent(
+  session: Session,
+  options: { first?: () => Promise<void>; target?: string } = {},
+): Promise<string> {
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return `the agent (pid ${agent}) delivers it`;
-  return describeDelivery(await deliverNow(session, first));
+  return describeDelivery(await deliverNow(session, options));
 }

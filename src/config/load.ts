@@ -4,7 +4,7 @@ import { ConfigError } from "../errors/index.ts";
 import { checkKeys } from "./issues.ts";
 import { resolvePassword } from "./password.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
-import { permissionWarning } from "./permissions.ts";
+import { permissionProblem } from "./permissions.ts";
 import { readConfigFile } from "./read-file.ts";
 import { type ConfigFileData, DEFAULTS } from "./schema.ts";
 import { resolveTls } from "./tls.ts";
@@ -28,10 +28,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const { values, problems } = checkKeys(path, file.data);
   const present = Object.keys(file.data);
   const warnings: string[] = [];
+  // A file others can read leaks the credentials: refused unless explicitly accepted.
   const checkPermissions = values.allow_world_readable !== true;
   if (checkPermissions) {
-    const warning = permissionWarning(path, file.mode, "the configuration file (it holds credentials)");
-    if (warning !== undefined) warnings.push(warning);
+    const problem = permissionProblem(path, file.mode, "the configuration file (it holds credentials)");
+    if (problem !== undefined) problems.push(problem);
   }
 
   const missing = (key: string, example: string) => {

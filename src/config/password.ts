@@ -5,7 +5,7 @@
  */
 import { registerSecret } from "../errors/index.ts";
 import { hasAnyControlCharacter } from "../fail2ban/index.ts";
-import { permissionWarning } from "./permissions.ts";
+import { permissionProblem } from "./permissions.ts";
 import type { ConfigFileData } from "./schema.ts";
 import { readSmallFile } from "./secret-file.ts";
 import type { PasswordSource } from "./types.ts";
@@ -66,10 +66,11 @@ export async function resolvePassword(
       return problem(`${read.problem} (create it with the password on one line, chmod 600)`);
     // One trailing line break is what editors and `echo` add; it is not part of the password.
     value = read.text.replace(/\r?\n$/, "");
-    const warning = context.checkPermissions
-      ? permissionWarning(read.path, read.mode, "the password file")
+    registerSecret(value);
+    const refused = context.checkPermissions
+      ? permissionProblem(read.path, read.mode, "the password file")
       : undefined;
-    if (warning !== undefined) warnings.push(warning);
+    if (refused !== undefined) return { problems: [`${file}: key "pass_file": ${refused}`], warnings };
   }
   registerSecret(value);
   if (value === "") return problem("the password is empty (set the firewall API user's password)");

@@ -1,6 +1,217 @@
+/**
+ * `f2b-sophosxg install [--root DIR] [--dry-run]`: puts the program, the Fail2ban action file, a
+ * config template and the systemd unit in place, one line per file. Idempotent: a file already
+ * as it should be is left alone and reported `unchanged`. The config is never overwritten (it
+ * holds the operator's credentials). The files come from the package the running CLI belongs to
+ * (dist/ beside action.d/ and systemd/, in the repository and in the npm package alike).
+ */
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ActionOutcome } from "../action/outcome.ts";
+import { F2bError } from "../errors/base.ts";
 
-/** Placeholder until `install` lands (issue 6). */
-export async function install(_options: { root: string; dryRun: boolean; print: (line: string) => void }): Promise<ActionOutcome> {
-  return { exitCode: 1, lines: ["install: not implemented yet"] };
+export class InstallError extends F2bError {
+  override name = "InstallError";
+}
+
+export interface InstallOptions {
+  /** Where to install; "/" for the real system. */
+  root: string;
+  dryRun: boolean;
+  print: (line: string) => void;
+  /** The package directory holding dist/, action.d/, systemd/; found from the running CLI by default. */
+  sourceDir?: string;
+}
+
+export const LIB_DIR = "/usr/local/lib/f2b-sophosxg";
+export const BIN_LINK = "/usr/local/bin/f2b-sophosxg";
+export const ACTION_PATH = "/etc/fail2ban/action.d/sophosxg.conf";
+export const CONFIG_PATH = "/etc/f2b-sophosxg/config.json";
+export const UNIT_PATH = "/etc/systemd/system/f2b-sophosxg.service";
+
+/** Valid JSON that fails `doctor` until the operator fills it in (the placeholders say what). */
+export const CONFIG_TEMPLATE = `${JSON.stringify(
+  {
+    url: "https://192.168.1.1:4444",
+    user: "apiuser",
+    pass_file: "/etc/f2b-sophosxg/password",
+    tls_pin_sha256: "0000000000000000000000000000000000000000000000000000000000000000",
+    iphost_prefix: "f2b_",
+    iphostgroup_name: "fail2ban",
+  },
+  null,
+  2,
+)}\n`;
+
+/** The package directory of the running code: the nearest ancestor with action.d/ and systemd/. */
+export function packageDir(from = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, "action.d", "sophosxg.conf")) && existsSync(join(dir, "systemd"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new InstallError(`cannot find the package files (action.d/, systemd/) above ${from}`, {
+        hint: "run install from the npm package or the repository (after npm run build)",
+      });
+    }
+    dir = parent;
+  }
+}
+
+type Action = "created" | "updated" | "unchanged" | "kept";
+
+interface Plan {
+  path: string;
+  /** Text to write, or a symlink target. */
+  content?: string | Buffer;
+  link?: string;
+  mode: number;
+  /** Never replace an existing file (the config). */
+  keepExisting?: boolean;
+  dirMode?: number;
+  note?: string;
+}
+
+function read(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function source(dir: string, path: string): Buffer {
+  const full = join(dir, path);
+  const data = read(full);
+  if (data === undefined) {
+    throw new InstallError(`cannot read ${full}`, {
+      hint: path.startsWith("dist/") ? "run npm run build first" : "the package is incomplete: reinstall it",
+    });
+  }
+  return data;
+}
+
+function decide(plan: Plan): Action {
+  if (plan.link !== undefined) {
+    try {
+      const info = lstatSync(plan.path);
+      return info.isSymbolicLink() && readlinkSync(plan.path) === plan.link ? "unchanged" : "updated";
+    } catch {
+      return "created";
+    }
+  }
+  const current = read(plan.path);
+  if (current === undefined) return existsSync(plan.path) ? "updated" : "created";
+  if (plan.keepExisting) return "kept";
+  const sameMode = (statSync(plan.path).mode & 0o777) === plan.mode;
+  return current.equals(Buffer.from(plan.content ?? "")) && sameMode ? "unchanged" : "updated";
+}
+
+function apply(plan: Plan): void {
+  mkdirSync(dirname(plan.path), { recursive: true, mode: plan.dirMode ?? 0o755 });
+  if (plan.dirMode !== undefined) chmodSync(dirname(plan.path), plan.dirMode);
+  if (plan.link !== undefined) {
+    try {
+      unlinkSync(plan.path);
+    } catch {}
+    symlinkSync(plan.link, plan.path);
+    return;
+  }
+  // Temp file then rename: a reader (Fail2ban, a running hook) never sees half a file.
+  const temp = `${plan.path}.f2b-install-${process.pid}`;
+  writeFileSync(temp, plan.content ?? "", { mode: plan.mode, flag: plan.keepExisting ? "wx" : "w" });
+  chmodSync(temp, plan.mode);
+  if (plan.keepExisting && existsSync(plan.path)) {
+    unlinkSync(temp);
+    return;
+  }
+  renameSync(temp, plan.path);
+}
+
+export async function install(options: InstallOptions): Promise<ActionOutcome> {
+  const root = resolve(options.root);
+  const pkg = options.sourceDir ?? packageDir();
+  const at = (path: string) => join(root, path);
+  const libDir = at(LIB_DIR);
+  const cli = join(libDir, "dist", "f2b-sophosxg.mjs");
+  // The library directory mirrors the package (dist/, action.d/, systemd/), so that the installed
+  // program finds its own files too (`install` from it, the emulator import beside it).
+  const plans: Plan[] = [
+    { path: cli, content: source(pkg, "dist/f2b-sophosxg.mjs"), mode: 0o755 },
+    { path: join(libDir, "dist", "emulator.mjs"), content: source(pkg, "dist/emulator.mjs"), mode: 0o644 },
+    {
+      path: join(libDir, "action.d", "sophosxg.conf"),
+      content: source(pkg, "action.d/sophosxg.conf"),
+      mode: 0o644,
+    },
+    {
+      path: join(libDir, "systemd", "f2b-sophosxg.service"),
+      content: source(pkg, "systemd/f2b-sophosxg.service"),
+      mode: 0o644,
+    },
+    {
+      path: at(BIN_LINK),
+      // Relative, so that it also works inside --root and after the tree is moved into place.
+      link: relative(dirname(at(BIN_LINK)), cli),
+      mode: 0o777,
+    },
+    { path: at(ACTION_PATH), content: source(pkg, "action.d/sophosxg.conf"), mode: 0o644 },
+    { path: at(UNIT_PATH), content: source(pkg, "systemd/f2b-sophosxg.service"), mode: 0o644 },
+    {
+      path: at(CONFIG_PATH),
+      content: CONFIG_TEMPLATE,
+      mode: 0o600,
+      dirMode: 0o700,
+      keepExisting: true,
+      note: "template: set url, user, the password file and tls_pin_sha256, then run f2b-sophosxg doctor",
+    },
+  ];
+  let changed = 0;
+  for (const plan of plans) {
+    const action = decide(plan);
+    const doing = action === "created" || action === "updated";
+    if (doing) changed++;
+    if (doing && !options.dryRun) {
+      try {
+        apply(plan);
+      } catch (error) {
+        throw new InstallError(
+          `cannot write ${plan.path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+          {
+            hint: root === "/" ? "run as root" : "check that the --root directory is writable",
+          },
+        );
+      }
+    }
+    const verb = options.dryRun && doing ? `would be ${action}` : action;
+    const detail =
+      plan.link !== undefined
+        ? ` -> ${plan.link}`
+        : action === "kept"
+          ? " (exists: never overwritten)"
+          : ` (mode ${plan.mode.toString(8).padStart(4, "0")})`;
+    const note = plan.note !== undefined && doing ? `; ${plan.note}` : "";
+    options.print(`${verb.padEnd(16)} ${plan.path}${detail}${note}`);
+  }
+  if (changed === 0) options.print("install: nothing to do, everything is in place");
+  else if (options.dryRun)
+    options.print(`install: dry run, ${changed} file(s) would change, nothing was written`);
+  else
+    options.print(
+      `install: ${changed} file(s) changed; next: edit ${at(CONFIG_PATH)}, set "banaction = sophosxg" in jail.local, run f2b-sophosxg doctor`,
+    );
+  return { exitCode: 0, lines: [] };
 }

@@ -51,18 +51,27 @@ test("password file problems", async () => {
   assert.ok(!everything(two).includes("second line"));
 });
 
-test("password file readable by others gives a warning", async () => {
+test("a password file readable by others is refused, unless allow_world_readable", async () => {
   writeConfig(dir, MARKER, "open.txt", 0o644);
-  const { warnings } = await loadConfig({
-    path: writeConfig(dir, { ...base, pass_file: "open.txt" }),
+  await assert.rejects(
+    loadConfig({ path: writeConfig(dir, { ...base, pass_file: "open.txt" }), env: {} }),
+    (error: ConfigError) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.problems.length, 1);
+      assert.match(
+        error.problems[0] ?? "",
+        /key "pass_file": .*open\.txt: the password file is accessible by group or others \(mode 0644\): refused; run: chmod 600/,
+      );
+      assert.ok(!JSON.stringify([error.message, error.problems, error.hint]).includes(MARKER));
+      return true;
+    },
+  );
+  const allowed = await loadConfig({
+    path: writeConfig(dir, { ...base, pass_file: "open.txt", allow_world_readable: true }, "allowed.json"),
     env: {},
   });
-  assert.equal(warnings.length, 1);
-  assert.match(
-    warnings[0] ?? "",
-    /open\.txt: the password file is accessible by group or others \(mode 0644\); run: chmod 600/,
-  );
-  assert.ok(!warnings[0]?.includes(MARKER));
+  assert.equal(allowed.config.password, MARKER);
+  assert.deepEqual(allowed.warnings, []);
 });
 
 test("password from an environment variable", async () => {

@@ -70,14 +70,25 @@ test("a missing file names the path and the default", async () => {
   await assert.rejects(loadConfig({ path: dir, env: {} }), /cannot use the configuration file/);
 });
 
-test("a config file readable by group or others gives one warning line", async () => {
+test("a config file readable by group or others is refused (exit 2), unless allow_world_readable", async () => {
   const path = writeConfig(dir, { ...ORIGINAL, verifySslCertificate: true }, "open.json", 0o644);
-  const { warnings } = await loadConfig({ path, env: {} });
-  assert.deepEqual(warnings, [
-    `${path}: the configuration file (it holds credentials) is accessible by group or others (mode 0644); run: chmod 600 ${path} (or set "allow_world_readable": true)`,
-  ]);
+  await assert.rejects(loadConfig({ path, env: {} }), (error: ConfigError) => {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems, [
+      `${path}: the configuration file (it holds credentials) is accessible by group or others (mode 0644): refused; run: chmod 600 ${path} (or set "allow_world_readable": true to accept it)`,
+    ]);
+    return true;
+  });
   const group = writeConfig(dir, { ...ORIGINAL, verifySslCertificate: true }, "group.json", 0o640);
-  assert.equal((await loadConfig({ path: group, env: {} })).warnings.length, 1);
+  await assert.rejects(loadConfig({ path: group, env: {} }), /1 problem/);
+  const other = writeConfig(dir, { ...ORIGINAL, verifySslCertificate: true }, "other.json", 0o604);
+  await assert.rejects(loadConfig({ path: other, env: {} }), /1 problem/);
+  // Reported together with the other problems of the file, not instead of them.
+  const both = writeConfig(dir, { ...ORIGINAL, verifySslCertificate: true, user: 7 }, "both.json", 0o644);
+  await assert.rejects(loadConfig({ path: both, env: {} }), (error: ConfigError) => {
+    assert.equal(error.problems.length, 2);
+    return true;
+  });
   const allowed = writeConfig(
     dir,
     { ...ORIGINAL, verifySslCertificate: true, allow_world_readable: true },

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 // Bundles with esbuild:
 //   dist/f2b-sophosxg.mjs  the CLI: everything a Fail2ban hook needs, in one file (no module
 //                          resolution across node_modules at each ban)
@@ -8,8 +10,6 @@
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
 import { build } from "esbuild";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -48,7 +48,8 @@ try {
   const built = readdirSync(staging);
   for (const file of built) renameSync(join(staging, file), join(dist, file));
   for (const file of readdirSync(dist)) {
-    if (!built.includes(file) && existsSync(join(dist, file))) rmSync(join(dist, file), { recursive: true, force: true });
+    if (!built.includes(file) && existsSync(join(dist, file)))
+      rmSync(join(dist, file), { recursive: true, force: true });
   }
 } finally {
   rmSync(staging, { recursive: true, force: true });

@@ -22,7 +22,18 @@ writeFileSync(join(dir, "password"), `${password}\n`, { mode: 0o600 });
 
 const emulator = spawn(
   process.execPath,
-  [cli, "emulator", "--port", "0", "--user", "api", "--password-file", join(dir, "password"), "--seed-foreign", "3"],
+  [
+    cli,
+    "emulator",
+    "--port",
+    "0",
+    "--user",
+    "api",
+    "--password-file",
+    join(dir, "password"),
+    "--seed-foreign",
+    "3",
+  ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 const ready = await new Promise((resolve, reject) => {
@@ -43,7 +54,17 @@ console.log(`emulated Sophos Firewall at ${url} (certificate pinned: sha256 ${sh
 const config = join(dir, "config.json");
 writeFileSync(
   config,
-  JSON.stringify({ url, user: "api", pass_file: join(dir, "password"), tls_pin_sha256: sha256, state_dir: join(dir, "state") }, null, 2),
+  JSON.stringify(
+    {
+      url,
+      user: "api",
+      pass_file: join(dir, "password"),
+      tls_pin_sha256: sha256,
+      state_dir: join(dir, "state"),
+    },
+    null,
+    2,
+  ),
   { mode: 0o600 },
 );
 
@@ -58,20 +79,26 @@ function run(...args) {
 
 function showGroups() {
   return new Promise((resolve, reject) => {
-    get(`${url}/_emulator/state`, { headers: { authorization: `Bearer ${secret}` }, rejectUnauthorized: false }, (res) => {
-      let body = "";
-      res.on("data", (c) => {
-        body += c;
-      });
-      res.on("end", () => {
-        const state = JSON.parse(body);
-        for (const group of state.objects.groups) {
-          console.log(`  firewall group ${group.name} (${group.ipFamily}): ${group.hosts.join(", ") || "(empty)"}`);
-        }
-        console.log();
-        resolve();
-      });
-    }).on("error", reject);
+    get(
+      `${url}/_emulator/state`,
+      { headers: { authorization: `Bearer ${secret}` }, rejectUnauthorized: false },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => {
+          const state = JSON.parse(body);
+          for (const group of state.objects.groups) {
+            console.log(
+              `  firewall group ${group.name} (${group.ipFamily}): ${group.hosts.join(", ") || "(empty)"}`,
+            );
+          }
+          console.log();
+          resolve();
+        });
+      },
+    ).on("error", reject);
   });
 }
 

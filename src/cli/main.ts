@@ -4,7 +4,7 @@
  * code (never process.exit() after writing, or a piped line may be lost).
  */
 import { UsageError } from "../errors/base.ts";
-import { parseCommand } from "./args.ts";
+import { ACTIONS, parseCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { USAGE } from "./help.ts";
 import { processOutput } from "./output.ts";
@@ -33,8 +33,15 @@ async function main(argv: string[]): Promise<number> {
     output.out(parsed.kind === "help" ? USAGE : VERSION);
     return ExitCode.ok;
   }
-  return runCommand(parsed, output);
+  // Commands people run by hand may print a lot (list --json of thousands of bans); only the
+  // commands Fail2ban runs are capped.
+  return runCommand(
+    parsed,
+    HOOK_COMMANDS.has(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY),
+  );
 }
+
+const HOOK_COMMANDS = new Set<string>(ACTIONS);
 
 // A reader that goes away (`| head`) must not turn into a crash trace.
 for (const stream of [process.stdout, process.stderr]) {

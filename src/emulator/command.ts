@@ -269,10 +269,12 @@ export async function runEmulatorCommand(args: string[], io: CommandIo, stop?: A
   const shaNote = options.insecureHttp
     ? ""
     : " (sha256 = certificate SHA-256, 64 lowercase hex digits, no colons)";
+  // Listen for signals before saying "ready": a caller may send SIGTERM as soon as it reads the line.
+  const stopped = waitForSignal(stop);
   io.stdout(
     `f2b-sophosxg emulator ready url=${emulator.url} ${sha} ${control} ${secretNote}${login}${shaNote}`,
   );
-  const signal = await waitForSignal(stop);
+  const signal = await stopped;
   await emulator.close();
   io.stderr(`f2b-sophosxg emulator: stopped (${signal})`);
   return 0;

@@ -16,7 +16,10 @@ export function registerSecret(secret: string | undefined): void {
     secretsToRedact.add(secret);
     // The XML-escaped and URL-encoded forms appear in request bodies and could be echoed.
     secretsToRedact.add(encodeURIComponent(secret));
-    secretsToRedact.add(secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"));
+    const escaped = secret.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    secretsToRedact.add(escaped);
+    // The form a request actually carries: quotes escaped too (escapeXmlText).
+    secretsToRedact.add(escaped.replace(/"/g, "&quot;").replace(/'/g, "&apos;"));
   }
 }
 

@@ -59,7 +59,13 @@ export function parseXml(text: string, maxBytes = 16 * 1024 * 1024): XmlNode {
   if (valid !== true) {
     throw new XmlSyntaxError(`malformed XML at line ${valid.err.line}: ${valid.err.msg}`);
   }
-  return parser.parse(cleaned) as XmlNode;
+  try {
+    return parser.parse(cleaned) as XmlNode;
+  } catch (error) {
+    // The validator lets a few broken shapes through (unclosed PI, comment or CDATA) that the
+    // parser then rejects with a plain Error: keep every failure typed.
+    throw new XmlSyntaxError(`malformed XML: ${(error as Error).message}`);
+  }
 }
 
 /** Text content of a node that may be a plain string or an element with attributes. */

@@ -5,9 +5,9 @@
  */
 import { UsageError } from "../errors/index.ts";
 import { hasControlCharacter, type IpFamily } from "../protocol/index.ts";
-import { hasAnyControlCharacter } from "./names.ts";
 import { ipv4MaskToPrefix, parseIPv4 } from "./ipv4.ts";
 import { parseIPv6 } from "./ipv6.ts";
+import { hasAnyControlCharacter } from "./names.ts";
 import { policyProblem } from "./policy.ts";
 import { ADDRESS_BITS, type BanTarget, targetOf } from "./target.ts";
 

@@ -10,8 +10,6 @@ import { withStateDirFromEnv } from "./state-dir.ts";
 /** The jail a ban belongs to when the caller names none (the original's command line). */
 const DEFAULT_JAIL = "default";
 
-/** Default time budget for a hook's own delivery, safely below the action file's `timeout = 60`. */
-export const DEFAULT_BUDGET_MS = 20_000;
 
 async function dispatch(session: Session, command: ParsedCommand, output: Output): Promise<ActionOutcome> {
   switch (command.name) {
@@ -108,7 +106,7 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
     const loaded = await loadConfig(command.configFile === undefined ? {} : { path: command.configFile });
     for (const warning of loaded.warnings) output.err(`${prefix}: warning: ${warning}`);
     const config = withStateDirFromEnv(loaded.config);
-    const budgetMs = (config as { deliveryBudgetMs?: number }).deliveryBudgetMs ?? DEFAULT_BUDGET_MS;
+    const budgetMs = config.deliveryBudgetMs;
     session = new Session({
       config,
       budgetMs,

@@ -85,6 +85,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     connectTimeoutMs: values.connect_timeout_ms ?? DEFAULTS.connect_timeout_ms,
     requestTimeoutMs: values.request_timeout_ms ?? DEFAULTS.request_timeout_ms,
     maxEntitiesPerRequest: values.max_entities_per_request ?? DEFAULTS.max_entities_per_request,
+    deliveryBudgetMs: values.delivery_budget_ms ?? DEFAULTS.delivery_budget_ms,
+    shardSize: values.iplist_shard_size ?? DEFAULTS.iplist_shard_size,
     stateDir: values.state_dir ?? DEFAULTS.state_dir,
     layout,
     allowWorldReadable: values.allow_world_readable === true,

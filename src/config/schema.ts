@@ -64,11 +64,13 @@ export const keySchemas = {
   connect_timeout_ms: integer(100, 600_000),
   request_timeout_ms: integer(1000, 600_000),
   max_entities_per_request: integer(1, 1000),
+  delivery_budget_ms: integer(1000, 50_000),
+  iplist_shard_size: integer(1, 1000),
   state_dir: v.pipe(
     plainText(),
     v.check((s) => s.startsWith("/"), "must be an absolute path (e.g. /var/lib/f2b-sophosxg)"),
   ),
-  layout: v.picklist(["hosts", "iplist"], 'must be "hosts" (or "iplist", not implemented yet)'),
+  layout: v.picklist(["hosts", "iplist"], 'must be "hosts" or "iplist"'),
   allow_world_readable: flag(),
   log_level: v.picklist(["error", "warn", "info", "debug"], 'must be "error", "warn", "info" or "debug"'),
 } as const;
@@ -91,6 +93,8 @@ export const DEFAULTS = {
   connect_timeout_ms: 5000,
   request_timeout_ms: 20_000,
   max_entities_per_request: 100,
+  delivery_budget_ms: 20_000,
+  iplist_shard_size: 1000,
   state_dir: "/var/lib/f2b-sophosxg",
   layout: "hosts",
 } as const;

@@ -29,6 +29,10 @@ export interface Config {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   maxEntitiesPerRequest: number;
+  /** How long a hook may spend delivering (ms), safely below the action file's timeout. */
+  deliveryBudgetMs: number;
+  /** `iplist` layout: addresses per IP list shard (the firewall allows 1,000). */
+  shardSize: number;
   stateDir: string;
   layout: Layout;
   allowWorldReadable: boolean;

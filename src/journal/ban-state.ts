@@ -25,10 +25,12 @@ export interface BanState {
    * the firewall may or may not have them, so they are pushed again whichever way is desired.
    */
   uncertain: Set<string>;
+  /** `iplist` layout: the believed content of each IP list shard on the firewall, by name. */
+  shards: Map<string, string[]>;
 }
 
 export function emptyState(): BanState {
-  return { holds: new Map(), applied: new Map(), uncertain: new Set() };
+  return { holds: new Map(), applied: new Map(), uncertain: new Set(), shards: new Map() };
 }
 
 export function applyRecord(state: BanState, record: JournalRecord): void {
@@ -64,6 +66,10 @@ export function applyRecord(state: BanState, record: JournalRecord): void {
       for (const target of record.absent) {
         state.applied.delete(target);
         state.uncertain.delete(target);
+      }
+      for (const [name, addresses] of Object.entries(record.shards ?? {})) {
+        if (addresses === null) state.shards.delete(name);
+        else state.shards.set(name, [...addresses]);
       }
       return;
     case "sending":
@@ -156,6 +162,7 @@ interface StateJson {
   holds: Record<string, { family: IpFamily; jails: Record<string, number | null> }>;
   applied: Record<string, IpFamily>;
   uncertain?: string[];
+  shards?: Record<string, string[]>;
 }
 
 export function stateToJson(state: BanState): StateJson {
@@ -170,6 +177,7 @@ export function stateToJson(state: BanState): StateJson {
     holds,
     applied: Object.fromEntries(state.applied),
     uncertain: [...state.uncertain],
+    shards: Object.fromEntries(state.shards),
   };
 }
 
@@ -186,5 +194,6 @@ export function stateFromJson(value: unknown): BanState {
   }
   for (const [target, family] of Object.entries(json.applied ?? {})) state.applied.set(target, family);
   for (const target of Array.isArray(json.uncertain) ? json.uncertain : []) state.uncertain.add(target);
+  for (const [name, addresses] of Object.entries(json.shards ?? {})) state.shards.set(name, [...addresses]);
   return state;
 }

@@ -30,12 +30,17 @@ export interface FlushRecord {
   family?: IpFamily;
 }
 
-/** The firewall now has (`present`) or no longer has (`absent`) these targets of ours. */
+/**
+ * The firewall now has (`present`) or no longer has (`absent`) these targets of ours. In the
+ * `iplist` layout, `shards` gives the whole new content of each IP list shard written (null for
+ * a shard that was removed); a shard write replaces the object, so the content is exact.
+ */
 export interface AppliedRecord {
   t: "applied";
   at: number;
   present: string[];
   absent: string[];
+  shards?: Record<string, string[] | null>;
 }
 
 /**
@@ -56,6 +61,15 @@ const FAMILIES = new Set(["IPv4", "IPv6"]);
 
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+function isShardMap(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => v === null || isStringArray(v))
+  );
 }
 
 /** Checks a parsed line; returns undefined for anything that is not a record we wrote. */
@@ -81,7 +95,9 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
         ? (r as unknown as FlushRecord)
         : undefined;
     case "applied":
-      return isStringArray(r.present) && isStringArray(r.absent)
+      return isStringArray(r.present) &&
+        isStringArray(r.absent) &&
+        (r.shards === undefined || isShardMap(r.shards))
         ? (r as unknown as AppliedRecord)
         : undefined;
     case "sending":

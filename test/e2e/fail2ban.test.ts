@@ -39,8 +39,8 @@ if (MISSING && process.env.CI === "true") {
 
 /** The action file's `timeout` (seconds Fail2ban waits for one command). */
 const ACTION_TIMEOUT_MS = 60_000;
-/** The hook's own delivery budget (src/cli/run-command.ts DEFAULT_BUDGET_MS; not configurable). */
-const DELIVERY_BUDGET_MS = 20_000;
+/** The hook's own delivery budget, lowered from the default 20 s (config `delivery_budget_ms`). */
+const DELIVERY_BUDGET_MS = 5000;
 /** A hook that hangs on the firewall gives up after this (config `request_timeout_ms`). */
 const REQUEST_TIMEOUT_MS = 3000;
 /** What fail2ban logs when an action command fails or times out: none of our hooks may. */
@@ -268,7 +268,10 @@ describe("end to end with a real fail2ban-server", {
 
     const tmp = tempDir("f2b-e2e");
     cleanupDir = tmp.cleanup;
-    configFile = writeConfig(tmp.dir, emu, { request_timeout_ms: REQUEST_TIMEOUT_MS });
+    configFile = writeConfig(tmp.dir, emu, {
+      request_timeout_ms: REQUEST_TIMEOUT_MS,
+      delivery_budget_ms: DELIVERY_BUDGET_MS,
+    });
     f2b = new PrivateFail2ban({
       work: tmp.dir,
       server: SERVER!,

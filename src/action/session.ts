@@ -31,7 +31,12 @@ export class Session {
   constructor(options: SessionOptions) {
     this.config = options.config;
     this.journal = new Journal(options.config.stateDir);
-    this.naming = { prefix: options.config.prefix, groups: options.config.groups };
+    this.naming = {
+      prefix: options.config.prefix,
+      groups: options.config.groups,
+      layout: options.config.layout,
+      shardSize: options.config.shardSize,
+    };
     this.deadline = (options.startedAt ?? Date.now()) + options.budgetMs;
     this.dryRun = options.dryRun !== undefined;
     this.transport = options.dryRun ? new DryRunTransport(options.dryRun) : options.transport;

@@ -25,10 +25,18 @@ function describePlan(plan: ReconcilePlan): string {
     `in place: ${plan.inPlace.length}`,
     `to add: ${plan.add.length} (${list(plan.add)})`,
     `to remove: ${plan.remove.length} (${list(plan.remove)})`,
+    ...(plan.migrate.length > 0 ? [`to move to the ${layoutWord(plan)} layout: ${plan.migrate.length}`] : []),
+    ...(plan.shardWrites.length + plan.shardRemovals.length > 0
+      ? [`IP list shards to write: ${list(plan.shardWrites)}, to remove: ${list(plan.shardRemovals)}`]
+      : []),
     ...(plan.unrecognised.length > 0
       ? [`left alone (our prefix, not ours to read): ${list(plan.unrecognised)}`]
       : []),
   ].join("; ");
+}
+
+function layoutWord(plan: ReconcilePlan): string {
+  return plan.shardWrites.length > 0 ? "iplist" : "hosts";
 }
 
 export async function sync(session: Session, options: SyncOptions): Promise<ActionOutcome> {

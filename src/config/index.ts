@@ -1,4 +1,4 @@
-export { IMPLEMENTED_LAYOUTS, loadConfig } from "./load.ts";
+export { loadConfig } from "./load.ts";
 export {
   CONFIG_CANDIDATES,
   CONFIG_ENV_VAR,

@@ -8,11 +8,8 @@ import { permissionProblem } from "./permissions.ts";
 import { readConfigFile } from "./read-file.ts";
 import { type ConfigFileData, DEFAULTS } from "./schema.ts";
 import { resolveTls } from "./tls.ts";
-import type { Config, Layout, LoadConfigOptions, LoadedConfig } from "./types.ts";
+import type { Config, LoadConfigOptions, LoadedConfig } from "./types.ts";
 import { normaliseUrl } from "./url.ts";
-
-/** Layouts this version can drive; `iplist` is accepted by the schema but not yet implemented. */
-export const IMPLEMENTED_LAYOUTS: readonly Layout[] = ["hosts"];
 
 /**
  * Reads the configuration (path: see `resolveConfigPath`) and returns it resolved: password read
@@ -63,9 +60,6 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   const groups = groupNames(values, path, problems);
   const layout = values.layout ?? DEFAULTS.layout;
-  if (!IMPLEMENTED_LAYOUTS.includes(layout)) {
-    problems.push(`${path}: key "layout": "${layout}" is not implemented yet in this version (use "hosts")`);
-  }
 
   if (problems.length > 0 || url === undefined || password.password === undefined || tls.tls === undefined) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;

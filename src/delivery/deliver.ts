@@ -5,11 +5,19 @@
  * left stays pending for the next command, the agent or `sync`.
  */
 import { F2bError } from "../errors/base.ts";
-import { dropExpired, type Journal, type JournalRecord, pendingFor } from "../journal/index.ts";
+import {
+  type BanState,
+  dropExpired,
+  type Journal,
+  type JournalRecord,
+  pendingFor,
+} from "../journal/index.ts";
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { beforeDeadline } from "./deadline.ts";
 import { emptyPushResult, type Naming, pushChanges } from "./push.ts";
+import { reconcile } from "./reconcile.ts";
+import { isShardable } from "./shards.ts";
 
 /**
  * Compact when the journal has this many records, so that loading it stays cheap.
@@ -82,6 +90,8 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const report: DeliveryReport = { added: 0, removed: 0, pending: 0, rounds: 0 };
   const status: DeliveryStatus = readStatus(options.journal.dir);
   let journalRecords = 0;
+  const migration = await migrateIfNeeded(options, report, status, now);
+  if (migration) return finish(options, status, report, now, 0);
   for (;;) {
     const loaded = options.journal.load();
     journalRecords = loaded.records;
@@ -115,7 +125,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     let thrown: unknown;
     try {
       await beforeDeadline(
-        pushChanges(options.client, options.naming, { add, remove }, result),
+        pushChanges(options.client, options.naming, { add, remove }, result, loaded.state.shards),
         options.deadline,
         "deliver pending changes",
       );
@@ -125,9 +135,12 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     // Copy: a push abandoned at the deadline may still add to `result` later.
     const present = [...result.present];
     const absent = [...result.absent];
+    const shards = { ...result.shards };
     let recordError: F2bError | undefined;
-    if (present.length + absent.length > 0) {
-      recordError = tryAppend(options.journal, [{ t: "applied", at: now(), present, absent }]);
+    if (present.length + absent.length + Object.keys(shards).length > 0) {
+      recordError = tryAppend(options.journal, [
+        { t: "applied", at: now(), present, absent, ...(Object.keys(shards).length > 0 ? { shards } : {}) },
+      ]);
       if (!recordError) {
         report.added += present.length;
         report.removed += absent.length;
@@ -159,6 +172,16 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     }
     status.lastSuccessAt = now();
   }
+  return finish(options, status, report, now, journalRecords);
+}
+
+function finish(
+  options: DeliveryOptions,
+  status: DeliveryStatus,
+  report: DeliveryReport,
+  now: () => number,
+  journalRecords: number,
+): DeliveryReport {
   writeStatus(options.journal.dir, status);
   if (journalRecords >= compactAfterRecords()) {
     try {
@@ -168,4 +191,52 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     }
   }
   return report;
+}
+
+/**
+ * When the configured layout differs from what the journal believes is on the firewall
+ * (addresses as single hosts while `iplist` is configured, or shards while `hosts` is), the
+ * next delivery first migrates with a full reconcile: it builds the new layout, then removes the
+ * old one, so no banned address is ever unblocked. Returns true when that failed (the error is
+ * in the report); the ordinary rounds then wait for the next attempt.
+ */
+async function migrateIfNeeded(
+  options: DeliveryOptions,
+  report: DeliveryReport,
+  status: DeliveryStatus,
+  now: () => number,
+): Promise<boolean> {
+  const { state } = options.journal.load();
+  if (!layoutDiffers(state, options.naming)) return false;
+  try {
+    const { result } = await beforeDeadline(
+      reconcile({ client: options.client, journal: options.journal, naming: options.naming, now }),
+      options.deadline,
+      "migrate to the configured layout",
+    );
+    report.added += result.present.length;
+    report.removed += result.absent.length;
+    if (result.failures.length === 0) return false;
+    report.error = new F2bError(
+      `migration to the ${options.naming.layout ?? "hosts"} layout: ${result.failures.length} change(s) failed`,
+    );
+  } catch (error) {
+    report.error = toError(error);
+  }
+  status.lastError = { at: now(), message: report.error.toLine() };
+  report.pending = countPendingIn(options.journal, now() / 1000);
+  return true;
+}
+
+function countPendingIn(journal: Journal, nowSeconds: number): number {
+  const pending = pendingFor(journal.load().state, nowSeconds);
+  return pending.add.size + pending.remove.size;
+}
+
+export function layoutDiffers(state: BanState, naming: Naming): boolean {
+  if (naming.layout === "iplist") {
+    const inShards = new Set([...state.shards.values()].flat());
+    return [...state.applied.keys()].some((t) => isShardable(t) && !inShards.has(t));
+  }
+  return state.shards.size > 0;
 }

@@ -19,6 +19,8 @@ export interface GroupCheck {
   name: string;
   state: "present" | "created" | "missing";
   members: number;
+  /** The member names as read (empty for a created or missing group). */
+  hosts: string[];
 }
 
 function wrongFamily(group: IpHostGroup, family: IpFamily): GroupSetupError {
@@ -47,11 +49,11 @@ export async function ensureGroups(
   }
   for (const { family, name, existing } of found) {
     if (existing) {
-      checks.push({ family, name, state: "present", members: existing.hosts.length });
+      checks.push({ family, name, state: "present", members: existing.hosts.length, hosts: existing.hosts });
       continue;
     }
     if (!options.create) {
-      checks.push({ family, name, state: "missing", members: 0 });
+      checks.push({ family, name, state: "missing", members: 0, hosts: [] });
       continue;
     }
     const [outcome] = await client.setIpHostGroups(
@@ -71,7 +73,7 @@ export async function ensureGroups(
         cause: outcome.error,
       });
     }
-    checks.push({ family, name, state: "created", members: 0 });
+    checks.push({ family, name, state: "created", members: 0, hosts: [] });
   }
   return checks;
 }

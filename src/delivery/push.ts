@@ -2,51 +2,92 @@
  * Pushes a set of changes to the firewall in as few requests as the batch bound allows:
  * additions are one upsert of many IP hosts that name their group (membership set from the host
  * side, so a ban is one entity write); removals are one unlink (update without groups) and one
- * bulk Remove, because the firewall refuses to delete a host that is still in a group.
+ * bulk Remove, because the firewall refuses to delete a host that is still in a group. In the
+ * `iplist` layout single addresses go into shards instead (shards.ts): one write per shard
+ * touched.
  */
 import { ipHostFor, parseBanTarget } from "../fail2ban/index.ts";
+import { familyOfTarget } from "../journal/index.ts";
 import type { IpHost } from "../protocol/model.ts";
 import type { EntityOutcome, SophosClient } from "../sophos/index.ts";
-import { ensureGroups, type GroupNames } from "./groups.ts";
+import { ensureGroups, FAMILIES, type GroupNames } from "./groups.ts";
+import {
+  believedShards,
+  isShardable,
+  type Layout,
+  layoutShards,
+  MAX_SHARD_SIZE,
+  type Shard,
+  sameAddresses,
+  shardHost,
+} from "./shards.ts";
 
 export interface Naming {
   prefix: string;
   groups: GroupNames;
+  /** Default `hosts`. */
+  layout?: Layout;
+  /** `iplist` layout: addresses per shard. Default 1,000. */
+  shardSize?: number;
 }
 
 export interface PushResult {
   present: string[];
   absent: string[];
   failures: { target: string; text: string }[];
+  /** Shards written (their whole new content) or removed (null). */
+  shards: Record<string, string[] | null>;
 }
 
 /** Remove of a missing IP host answers 528 (reference §3.2): for us that means "already gone". */
 const GONE_CODE = 528;
+
+export function usesShards(naming: Naming, target: string): boolean {
+  return naming.layout === "iplist" && isShardable(target);
+}
 
 function hostFor(naming: Naming, target: string): IpHost {
   const parsed = parseBanTarget(target);
   return ipHostFor(naming.prefix, parsed, naming.groups[parsed.family]);
 }
 
+/** Upserts hosts; when some fail (usually a group deleted behind our back), recreates the groups and retries those once. */
+export async function upsertHosts(
+  client: SophosClient,
+  naming: Naming,
+  hosts: IpHost[],
+): Promise<EntityOutcome[]> {
+  if (hosts.length === 0) return [];
+  const outcomes = await client.setIpHosts(hosts, "upsert");
+  const failed = indexesOfFailures(outcomes);
+  if (failed.length === 0) return outcomes;
+  await ensureGroups(client, naming.groups, { create: true });
+  const retried = await client.setIpHosts(
+    failed.map((i) => hosts[i]!),
+    "upsert",
+  );
+  const merged = [...outcomes];
+  failed.forEach((index, k) => {
+    merged[index] = retried[k]!;
+  });
+  return merged;
+}
+
+/** Unlinks, then removes hosts; an outcome is ok when the host is gone (removed now, or already). */
+export async function removeHosts(client: SophosClient, hosts: IpHost[]): Promise<EntityOutcome[]> {
+  if (hosts.length === 0) return [];
+  // An unlink of a host that is already gone fails; the Remove below tells what really matters.
+  await client.unlinkIpHosts(hosts.map((h) => ({ ...h, hostGroups: [] })));
+  const outcomes = await client.removeIpHosts(hosts.map((h) => h.name));
+  return outcomes.map((o) => (o.code === GONE_CODE ? { ...o, ok: true } : o));
+}
+
 async function addTargets(client: SophosClient, naming: Naming, targets: string[], result: PushResult) {
-  if (targets.length === 0) return;
-  const hosts = targets.map((t) => hostFor(naming, t));
-  let outcomes = await client.setIpHosts(hosts, "upsert");
-  let failed = indexesOfFailures(outcomes);
-  if (failed.length > 0) {
-    // The usual cause is a group deleted behind our back: recreate it, then retry the failed ones once.
-    await ensureGroups(client, naming.groups, { create: true });
-    const retried = await client.setIpHosts(
-      failed.map((i) => hosts[i]!),
-      "upsert",
-    );
-    const merged = [...outcomes];
-    failed.forEach((index, k) => {
-      merged[index] = retried[k]!;
-    });
-    outcomes = merged;
-    failed = indexesOfFailures(outcomes);
-  }
+  const outcomes = await upsertHosts(
+    client,
+    naming,
+    targets.map((t) => hostFor(naming, t)),
+  );
   outcomes.forEach((outcome, i) => {
     if (outcome.ok) result.present.push(targets[i]!);
     else result.failures.push({ target: targets[i]!, text: describe(outcome) });
@@ -54,15 +95,117 @@ async function addTargets(client: SophosClient, naming: Naming, targets: string[
 }
 
 async function removeTargets(client: SophosClient, naming: Naming, targets: string[], result: PushResult) {
-  if (targets.length === 0) return;
-  const hosts = targets.map((t) => ({ ...hostFor(naming, t), hostGroups: [] }));
-  // An unlink of a host that is already gone fails; the Remove below tells what really matters.
-  await client.unlinkIpHosts(hosts);
-  const outcomes = await client.removeIpHosts(hosts.map((h) => h.name));
+  const outcomes = await removeHosts(
+    client,
+    targets.map((t) => hostFor(naming, t)),
+  );
   outcomes.forEach((outcome, i) => {
-    if (outcome.ok || outcome.code === GONE_CODE) result.absent.push(targets[i]!);
+    if (outcome.ok) result.absent.push(targets[i]!);
     else result.failures.push({ target: targets[i]!, text: describe(outcome) });
   });
+}
+
+/**
+ * Writes the shards in `next` that differ from `before` or hold one of `touched` (a target
+ * whose state is unsure must be written again), then removes the shards that emptied out.
+ * Returns the names of the shards whose new content is on the firewall.
+ */
+export async function writeShards(
+  client: SophosClient,
+  naming: Naming,
+  before: readonly Shard[],
+  next: readonly Shard[],
+  touched: ReadonlySet<string>,
+  result: PushResult,
+): Promise<Set<string>> {
+  const old = new Map(before.map((s) => [s.name, s.addresses]));
+  const changed = next.filter((s) => {
+    const previous = old.get(s.name);
+    if (s.addresses.length === 0) return previous !== undefined;
+    return (
+      previous === undefined ||
+      !sameAddresses(previous, s.addresses) ||
+      s.addresses.some((a) => touched.has(a)) ||
+      previous.some((a) => touched.has(a))
+    );
+  });
+  const done = new Set(next.filter((s) => !changed.includes(s)).map((s) => s.name));
+  const writes = changed.filter((s) => s.addresses.length > 0);
+  const written = await upsertHosts(
+    client,
+    naming,
+    writes.map((s) => shardHost(s, naming.groups[s.family])),
+  );
+  written.forEach((outcome, i) => {
+    const shard = writes[i]!;
+    if (outcome.ok) {
+      done.add(shard.name);
+      result.shards[shard.name] = [...shard.addresses];
+    } else {
+      result.failures.push({ target: shard.name, text: describe(outcome) });
+    }
+  });
+  const empties = changed.filter((s) => s.addresses.length === 0);
+  const removed = await removeHosts(
+    client,
+    empties.map((s) => shardHost(s, naming.groups[s.family])),
+  );
+  removed.forEach((outcome, i) => {
+    const shard = empties[i]!;
+    if (outcome.ok) {
+      done.add(shard.name);
+      result.shards[shard.name] = null;
+    } else {
+      result.failures.push({ target: shard.name, text: describe(outcome) });
+    }
+  });
+  return done;
+}
+
+async function shardTargets(
+  client: SophosClient,
+  naming: Naming,
+  changes: { add: string[]; remove: string[] },
+  believed: ReadonlyMap<string, string[]>,
+  result: PushResult,
+) {
+  for (const family of FAMILIES) {
+    const inFamily = (t: string) => familyOfTarget(t) === family;
+    const add = changes.add.filter(inFamily);
+    const remove = changes.remove.filter(inFamily);
+    if (add.length + remove.length === 0) continue;
+    const before = believedShards(naming.prefix, believed).filter((s) => s.family === family);
+    const wanted = new Set(before.flatMap((s) => s.addresses));
+    for (const t of add) wanted.add(t);
+    for (const t of remove) wanted.delete(t);
+    const next = layoutShards(naming.prefix, family, before, wanted, naming.shardSize ?? MAX_SHARD_SIZE);
+    const touched = new Set([...add, ...remove]);
+    const done = await writeShards(client, naming, before, next, touched, result);
+    settle(add, next, done, result.present, result);
+    settle(remove, before, done, result.absent, result, true);
+  }
+}
+
+/** Moves each target to `into` when the shard that holds it (or held it) reached the firewall. */
+function settle(
+  targets: string[],
+  shards: readonly Shard[],
+  done: ReadonlySet<string>,
+  into: string[],
+  result: PushResult,
+  absentWhenNowhere = false,
+) {
+  for (const target of targets) {
+    const shard = shards.find((s) => s.addresses.includes(target));
+    if (shard === undefined) {
+      if (absentWhenNowhere) into.push(target);
+      else result.failures.push({ target, text: "no shard took it" });
+    } else if (done.has(shard.name)) {
+      into.push(target);
+    } else if (!result.failures.some((f) => f.target === shard.name)) {
+      result.failures.push({ target, text: `shard ${shard.name} was not written` });
+    }
+  }
 }
 
 function indexesOfFailures(outcomes: EntityOutcome[]): number[] {
@@ -74,19 +217,27 @@ function describe(outcome: EntityOutcome): string {
 }
 
 export function emptyPushResult(): PushResult {
-  return { present: [], absent: [], failures: [] };
+  return { present: [], absent: [], failures: [], shards: {} };
 }
 
 /**
  * Fills `result` as it goes, so that when a request throws half-way (the firewall went away),
- * the caller still records what did reach the firewall.
+ * the caller still records what did reach the firewall. `believedShards` (the journal's belief,
+ * iplist layout only) is the content each shard is rewritten from.
  */
 export async function pushChanges(
   client: SophosClient,
   naming: Naming,
   changes: { add: string[]; remove: string[] },
   result: PushResult,
+  believed: ReadonlyMap<string, string[]> = new Map(),
 ): Promise<void> {
-  await addTargets(client, naming, changes.add, result);
-  await removeTargets(client, naming, changes.remove, result);
+  const perObject = (t: string) => !usesShards(naming, t);
+  await addTargets(client, naming, changes.add.filter(perObject), result);
+  await removeTargets(client, naming, changes.remove.filter(perObject), result);
+  const shardAdd = changes.add.filter((t) => !perObject(t));
+  const shardRemove = changes.remove.filter((t) => !perObject(t));
+  if (shardAdd.length + shardRemove.length > 0) {
+    await shardTargets(client, naming, { add: shardAdd, remove: shardRemove }, believed, result);
+  }
 }

@@ -2,23 +2,53 @@
  * Makes the firewall equal to the desired state by reading it first, rather than trusting what
  * the journal believes was applied: adds what is missing, puts our hosts that fell out of the
  * group back in, removes our objects that no jail holds (including half-done removals: a host
- * unlinked but not deleted). Touches only hosts whose names carry our prefix and parse as one
- * of our ban targets; anything else, even with our prefix, is reported and left alone.
+ * unlinked but not deleted), and brings the layout in line with the config (per-address hosts,
+ * or IP list shards for single addresses, see shards.ts). Touches only hosts whose names are
+ * exactly the names we give our targets or shards; anything else, even with our prefix, is
+ * reported and left alone.
+ *
+ * Two phases, so that no banned address is ever unblocked, even while migrating between
+ * layouts: first everything that adds coverage (hosts upserted, shards written), then, only if
+ * all of that reached the firewall, everything that takes coverage away (hosts and emptied
+ * shards removed).
  */
 import { banTargetFromHost } from "../fail2ban/index.ts";
 import { desiredTargets, familyOfTarget, type Journal } from "../journal/index.ts";
-import type { IpFamily } from "../protocol/model.ts";
+import type { IpFamily, IpHost } from "../protocol/model.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { ensureGroups, FAMILIES } from "./groups.ts";
-import { emptyPushResult, type Naming, type PushResult, pushChanges } from "./push.ts";
+import {
+  emptyPushResult,
+  type Naming,
+  type PushResult,
+  pushChanges,
+  removeHosts,
+  usesShards,
+  writeShards,
+} from "./push.ts";
+import {
+  layoutShards,
+  MAX_SHARD_SIZE,
+  parseShardName,
+  type Shard,
+  sameAddresses,
+  shardFromHost,
+} from "./shards.ts";
 
 export interface ReconcilePlan {
+  /** Desired targets nothing of ours covers now. */
   add: string[];
+  /** Targets of ours on the firewall that no jail holds. */
   remove: string[];
-  /** Our hosts that are on the firewall and in their group, as they should be. */
+  /** Desired targets covered as they should be. */
   inPlace: string[];
-  /** Hosts with our prefix that we cannot read as a ban target; never touched. */
+  /** Desired targets covered by the other layout's object (moving between host and shard). */
+  migrate: string[];
+  /** Hosts with our prefix that we cannot read as one of our objects; never touched. */
   unrecognised: string[];
+  /** Shards written (new content, or linked into the group again) and shards removed. */
+  shardWrites: string[];
+  shardRemovals: string[];
 }
 
 export interface ReconcileOptions {
@@ -36,65 +66,212 @@ export interface ReconcileReport {
   result: PushResult;
 }
 
-export async function planReconcile(options: ReconcileOptions): Promise<ReconcilePlan> {
-  const families = new Set(options.families ?? FAMILIES);
-  const now = options.now ?? Date.now;
+/** What the firewall has of ours, in the families looked at. */
+interface Observed {
+  hosts: Map<string, { host: IpHost; inGroup: boolean }>;
+  shards: Shard[];
+  /** Shards outside their group. */
+  unlinked: Set<string>;
+  unrecognised: string[];
+}
+
+interface Work {
+  plan: ReconcilePlan;
+  desired: Map<string, IpFamily>;
+  hostAdds: string[];
+  hostRemovals: string[];
+  /** Every shard's wanted content; empty = to remove. */
+  shardsNext: Shard[];
+}
+
+async function observe(options: ReconcileOptions, families: ReadonlySet<IpFamily>): Promise<Observed> {
   const { client, naming } = options;
   const groups = await ensureGroups(client, naming.groups, {
     create: !options.dryRun,
     families: [...families],
   });
-  const members = new Map<IpFamily, Set<string>>();
-  for (const check of groups) {
-    const group = check.state === "missing" ? undefined : await client.getIpHostGroup(check.name);
-    members.set(check.family, new Set(group?.hosts ?? []));
-  }
-  const desired = desiredTargets(options.journal.load().state, now() / 1000);
-  const plan: ReconcilePlan = { add: [], remove: [], inPlace: [], unrecognised: [] };
-  const onFirewall = new Set<string>();
+  const members = new Map<IpFamily, Set<string>>(groups.map((g) => [g.family, new Set(g.hosts)]));
+  const observed: Observed = { hosts: new Map(), shards: [], unlinked: new Set(), unrecognised: [] };
   for (const host of await client.getIpHostsByNamePrefix(naming.prefix)) {
-    const target = banTargetFromHost(naming.prefix, host);
-    if (!target) {
-      plan.unrecognised.push(host.name);
-      continue;
+    const inGroup = (family: IpFamily) =>
+      members.get(family)?.has(host.name) === true || host.hostGroups.includes(naming.groups[family]);
+    const shard = shardFromHost(naming.prefix, host);
+    const target = shard ? undefined : banTargetFromHost(naming.prefix, host);
+    if (shard) {
+      if (!families.has(shard.family)) continue;
+      observed.shards.push(shard);
+      if (!inGroup(shard.family)) observed.unlinked.add(shard.name);
+    } else if (target) {
+      if (families.has(target.family)) {
+        observed.hosts.set(target.canonical, { host, inGroup: inGroup(target.family) });
+      }
+    } else {
+      observed.unrecognised.push(host.name);
     }
-    if (!families.has(target.family)) continue;
-    const groupName = naming.groups[target.family];
-    const inGroup =
-      members.get(target.family)?.has(host.name) === true || host.hostGroups.includes(groupName);
-    if (!desired.has(target.canonical)) plan.remove.push(target.canonical);
-    else if (inGroup) plan.inPlace.push(target.canonical);
-    else plan.add.push(target.canonical);
-    onFirewall.add(target.canonical);
   }
+  return observed;
+}
+
+function linkedShardHolding(observed: Observed, target: string): Shard | undefined {
+  return observed.shards.find((s) => !observed.unlinked.has(s.name) && s.addresses.includes(target));
+}
+
+function planWork(options: ReconcileOptions, families: ReadonlySet<IpFamily>, observed: Observed): Work {
+  const { naming } = options;
+  const now = options.now ?? Date.now;
+  const desired = new Map(
+    [...desiredTargets(options.journal.load().state, now() / 1000)].filter(([, f]) => families.has(f)),
+  );
+  const plan: ReconcilePlan = {
+    add: [],
+    remove: [],
+    inPlace: [],
+    migrate: [],
+    unrecognised: observed.unrecognised,
+    shardWrites: [],
+    shardRemovals: [],
+  };
+  const work: Work = { plan, desired, hostAdds: [], hostRemovals: [], shardsNext: [] };
+  const wantedInShards = new Map<IpFamily, Set<string>>(FAMILIES.map((f) => [f, new Set<string>()]));
   for (const [target, family] of desired) {
-    if (families.has(family) && !onFirewall.has(target)) plan.add.push(target);
+    const inShard = usesShards(naming, target);
+    const asHost = observed.hosts.get(target)?.inGroup === true;
+    const asShardMember = linkedShardHolding(observed, target) !== undefined;
+    if (inShard) wantedInShards.get(family)!.add(target);
+    else if (!asHost) work.hostAdds.push(target);
+    if (inShard ? asShardMember : asHost) plan.inPlace.push(target);
+    else if (asHost || asShardMember) plan.migrate.push(target);
+    else plan.add.push(target);
   }
-  return plan;
+  for (const family of families) {
+    const current = observed.shards.filter((s) => s.family === family);
+    const next = layoutShards(
+      naming.prefix,
+      family,
+      current,
+      wantedInShards.get(family)!,
+      naming.shardSize ?? MAX_SHARD_SIZE,
+    );
+    for (const shard of next) {
+      const before = current.find((s) => s.name === shard.name);
+      if (shard.addresses.length === 0) {
+        if (before) plan.shardRemovals.push(shard.name);
+      } else if (
+        !before ||
+        observed.unlinked.has(shard.name) ||
+        !sameAddresses(before.addresses, shard.addresses)
+      ) {
+        plan.shardWrites.push(shard.name);
+      }
+    }
+    work.shardsNext.push(...next);
+  }
+  for (const target of observed.hosts.keys()) {
+    if (!desired.has(target) || usesShards(naming, target)) work.hostRemovals.push(target);
+  }
+  const undesired = new Set<string>();
+  for (const target of observed.hosts.keys()) if (!desired.has(target)) undesired.add(target);
+  for (const shard of observed.shards) for (const a of shard.addresses) if (!desired.has(a)) undesired.add(a);
+  plan.remove.push(...undesired);
+  return work;
+}
+
+export async function planReconcile(options: ReconcileOptions): Promise<ReconcilePlan> {
+  const families = new Set(options.families ?? FAMILIES);
+  return planWork(options, families, await observe(options, families)).plan;
 }
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
   const now = options.now ?? Date.now;
-  const plan = await planReconcile(options);
+  const families = new Set(options.families ?? FAMILIES);
+  const observed = await observe(options, families);
+  const work = planWork(options, families, observed);
+  const { plan } = work;
   const result = emptyPushResult();
   if (options.dryRun) return { plan, result };
-  const families = new Set(options.families ?? FAMILIES);
-  const touched = [...plan.add, ...plan.remove];
+  const touched = [...new Set([...plan.add, ...plan.migrate, ...plan.remove])];
   // As in deliverPending: mark what we are about to change, in case we die before recording it.
   if (touched.length > 0) options.journal.append([{ t: "sending", at: now(), targets: touched }]);
+  const removedHosts = new Set<string>();
+  let shardsDone = new Set<string>();
   try {
-    await pushChanges(options.client, options.naming, { add: plan.add, remove: plan.remove }, result);
+    // Phase 1: coverage.
+    await pushChanges(options.client, options.naming, { add: work.hostAdds, remove: [] }, result);
+    const writes = work.shardsNext.filter((s) => plan.shardWrites.includes(s.name));
+    const linked = observed.shards.filter((s) => !observed.unlinked.has(s.name));
+    shardsDone = await writeShards(options.client, options.naming, linked, writes, new Set(), result);
+    // Phase 2: removals, only once every addition reached the firewall.
+    if (result.failures.length === 0) {
+      const targets = work.hostRemovals;
+      const outcomes = await removeHosts(
+        options.client,
+        targets.map((t) => observed.hosts.get(t)!.host),
+      );
+      outcomes.forEach((o, i) => {
+        if (o.ok) removedHosts.add(targets[i]!);
+        else result.failures.push({ target: targets[i]!, text: o.text });
+      });
+      const emptied = work.shardsNext.filter((s) => plan.shardRemovals.includes(s.name));
+      for (const name of await writeShards(
+        options.client,
+        options.naming,
+        observed.shards,
+        emptied,
+        new Set(),
+        result,
+      )) {
+        shardsDone.add(name);
+      }
+    }
   } finally {
-    // Record the firewall as read, corrected by what this run changed. Everything we believed
-    // (or were unsure about) in these families that is not there now is recorded as absent.
-    const removed = new Set(result.absent);
-    const stillThere = plan.remove.filter((t) => !removed.has(t));
-    const present = [...plan.inPlace, ...result.present, ...stillThere];
-    const presentSet = new Set(present);
-    const { applied, uncertain } = options.journal.load().state;
-    const candidates = new Set([...applied.keys(), ...uncertain]);
-    const absent = [...candidates].filter((t) => families.has(familyOfTarget(t)) && !presentSet.has(t));
-    options.journal.append([{ t: "applied", at: now(), present, absent }]);
+    const after = firewallAfter(observed, work, result, removedHosts, shardsDone);
+    record(options, families, after, now);
+    result.present = [...plan.add, ...plan.migrate].filter((t) => after.present.has(t));
+    result.absent = plan.remove.filter((t) => !after.present.has(t));
   }
   return { plan, result };
+}
+
+interface After {
+  /** Targets of ours on the firewall (in a group or not) after this run. */
+  present: Set<string>;
+  /** Each shard's content after this run (null = gone). */
+  shards: Map<string, string[] | null>;
+}
+
+function firewallAfter(
+  observed: Observed,
+  work: Work,
+  result: PushResult,
+  removedHosts: ReadonlySet<string>,
+  shardsDone: ReadonlySet<string>,
+): After {
+  const present = new Set<string>();
+  for (const target of observed.hosts.keys()) if (!removedHosts.has(target)) present.add(target);
+  for (const target of result.present) present.add(target);
+  const shards = new Map<string, string[] | null>();
+  for (const shard of observed.shards) shards.set(shard.name, [...shard.addresses]);
+  for (const shard of work.shardsNext) {
+    if (shardsDone.has(shard.name))
+      shards.set(shard.name, shard.addresses.length > 0 ? [...shard.addresses] : null);
+  }
+  for (const addresses of shards.values()) for (const a of addresses ?? []) present.add(a);
+  return { present, shards };
+}
+
+/**
+ * Records the firewall as read, corrected by what this run changed: everything we believed (or
+ * were unsure about) in these families that is not there now is absent, and every shard's
+ * content is recorded as it now stands.
+ */
+function record(options: ReconcileOptions, families: ReadonlySet<IpFamily>, after: After, now: () => number) {
+  const { applied, uncertain, shards: believed } = options.journal.load().state;
+  const shards: Record<string, string[] | null> = Object.fromEntries(after.shards);
+  for (const name of believed.keys()) {
+    const parsed = parseShardName(options.naming.prefix, name);
+    if (!(name in shards) && (!parsed || families.has(parsed.family))) shards[name] = null;
+  }
+  const candidates = new Set([...applied.keys(), ...uncertain]);
+  const absent = [...candidates].filter((t) => families.has(familyOfTarget(t)) && !after.present.has(t));
+  options.journal.append([{ t: "applied", at: now(), present: [...after.present], absent, shards }]);
 }

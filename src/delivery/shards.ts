@@ -1,0 +1,129 @@
+/**
+ * The `iplist` layout: instead of one IP host per banned address, each family's group holds a
+ * few IP hosts of type IPList ("shards") named `<prefix>list_v4_<n>` / `<prefix>list_v6_<n>`,
+ * each with up to `shardSize` (≤ 1,000) addresses. 10,000 bans are ten objects, and a wave of
+ * changes costs one entity write per shard touched, whatever the firewall charges per entity.
+ *
+ * A shard is never empty on the firewall (it refuses an empty IPList): a shard that empties out
+ * is unlinked from the group with a placeholder address from the documentation ranges, never a
+ * routable one, and then removed. The placeholder is never counted as banned.
+ */
+import type { IpFamily, IpHost } from "../protocol/model.ts";
+
+export type Layout = "hosts" | "iplist";
+
+/** RFC 5737 TEST-NET-1 and RFC 3849 documentation prefix: not routable on the Internet. */
+export const SHARD_PLACEHOLDER: Readonly<Record<IpFamily, string>> = {
+  IPv4: "192.0.2.0",
+  IPv6: "2001:db8::",
+};
+
+export const MAX_SHARD_SIZE = 1000;
+
+export interface Shard {
+  name: string;
+  family: IpFamily;
+  n: number;
+  addresses: string[];
+}
+
+const FAMILY_TAG: Readonly<Record<IpFamily, string>> = { IPv4: "v4", IPv6: "v6" };
+
+export function shardName(prefix: string, family: IpFamily, n: number): string {
+  return `${prefix}list_${FAMILY_TAG[family]}_${n}`;
+}
+
+/** The family and number of one of our shard names, or undefined. */
+export function parseShardName(prefix: string, name: string): { family: IpFamily; n: number } | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^list_(v4|v6)_([1-9][0-9]{0,5})$/.exec(name.slice(prefix.length));
+  if (!m) return undefined;
+  return { family: m[1] === "v4" ? "IPv4" : "IPv6", n: Number(m[2]) };
+}
+
+/** An IPList host of ours read from the firewall, as a shard (placeholder dropped); else undefined. */
+export function shardFromHost(prefix: string, host: IpHost): Shard | undefined {
+  const parsed = parseShardName(prefix, host.name);
+  if (!parsed || host.hostType !== "IPList" || host.ipFamily !== parsed.family) return undefined;
+  const addresses = (host.listOfIpAddresses ?? []).filter((a) => a !== SHARD_PLACEHOLDER[parsed.family]);
+  return { name: host.name, family: parsed.family, n: parsed.n, addresses };
+}
+
+/** The IP host that carries `shard`: in its group while it has addresses, otherwise the placeholder alone. */
+export function shardHost(shard: Shard, groupName: string): IpHost {
+  const empty = shard.addresses.length === 0;
+  return {
+    name: shard.name,
+    ipFamily: shard.family,
+    hostType: "IPList",
+    description: `f2b-sophosxg: addresses banned by Fail2ban (shard ${shard.n})`,
+    listOfIpAddresses: empty ? [SHARD_PLACEHOLDER[shard.family]] : shard.addresses,
+    hostGroups: empty ? [] : [groupName],
+  };
+}
+
+/**
+ * The next shard contents for one family: every address of `wanted` in exactly one shard.
+ * Addresses stay where they are (so a change rewrites as few shards as possible); duplicates
+ * and unwanted addresses are dropped; new addresses fill the lowest-numbered shard with room,
+ * then new shards with the lowest free numbers. Shards that end up empty are returned empty.
+ */
+export function layoutShards(
+  prefix: string,
+  family: IpFamily,
+  current: readonly Shard[],
+  wanted: ReadonlySet<string>,
+  size: number,
+): Shard[] {
+  const seen = new Set<string>();
+  const next: Shard[] = [...current]
+    .filter((s) => s.family === family)
+    .sort((a, b) => a.n - b.n)
+    .map((s) => {
+      const addresses: string[] = [];
+      for (const a of s.addresses) {
+        if (wanted.has(a) && !seen.has(a) && addresses.length < size) {
+          addresses.push(a);
+          seen.add(a);
+        }
+      }
+      return { ...s, addresses };
+    });
+  const used = new Set(next.map((s) => s.n));
+  for (const address of wanted) {
+    if (seen.has(address)) continue;
+    let shard = next.find((s) => s.addresses.length < size);
+    if (!shard) {
+      let n = 1;
+      while (used.has(n)) n++;
+      used.add(n);
+      shard = { name: shardName(prefix, family, n), family, n, addresses: [] };
+      next.push(shard);
+      next.sort((a, b) => a.n - b.n);
+    }
+    shard.addresses.push(address);
+    seen.add(address);
+  }
+  return next;
+}
+
+export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+}
+
+/** Shards believed by the journal (name → addresses), as Shard objects of one prefix. */
+export function believedShards(prefix: string, shards: ReadonlyMap<string, string[]>): Shard[] {
+  const out: Shard[] = [];
+  for (const [name, addresses] of shards) {
+    const parsed = parseShardName(prefix, name);
+    if (parsed) out.push({ name, ...parsed, addresses: [...addresses] });
+  }
+  return out;
+}
+
+/** A single address (not a network): what the iplist layout puts into shards. */
+export function isShardable(target: string): boolean {
+  return !target.includes("/");
+}

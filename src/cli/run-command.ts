@@ -10,7 +10,6 @@ import { withStateDirFromEnv } from "./state-dir.ts";
 /** The jail a ban belongs to when the caller names none (the original's command line). */
 const DEFAULT_JAIL = "default";
 
-
 async function dispatch(session: Session, command: ParsedCommand, output: Output): Promise<ActionOutcome> {
   switch (command.name) {
     case "ban":

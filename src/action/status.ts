@@ -3,6 +3,7 @@
  * groups hold according to the local state. Reads only local files: it works while the
  * firewall is down, which is when people need it.
  */
+import { believedShards } from "../delivery/shards.ts";
 import { lockOwner, pendingFor, readStatus } from "../journal/index.ts";
 import type { IpFamily } from "../protocol/model.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
@@ -13,7 +14,11 @@ export interface StatusReport {
   pending: { add: number; remove: number; oldestAgeSeconds: number | null };
   lastSuccessAt: string | null;
   lastError: { at: string; message: string } | null;
+  /** Banned targets believed on the firewall per family (addresses in shards included, placeholders never). */
   members: Record<IpFamily, { group: string; count: number }>;
+  layout: "hosts" | "iplist";
+  /** `iplist` layout: the believed IP list shards per family, with the addresses each lists. */
+  shards: Record<IpFamily, { name: string; addresses: number }[]>;
   holds: number;
   journalRecords: number;
   unreadableRecords: number;
@@ -32,6 +37,12 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
   const count = (family: IpFamily) => [...loaded.state.applied.values()].filter((f) => f === family).length;
   const agentPid = lockOwner(`${session.journal.dir}/agent.lock`) ?? null;
   const pendingTotal = changes.add.size + changes.remove.size;
+  const shards: StatusReport["shards"] = { IPv4: [], IPv6: [] };
+  for (const shard of believedShards(session.naming.prefix, loaded.state.shards)) {
+    shards[shard.family].push({ name: shard.name, addresses: shard.addresses.length });
+  }
+  for (const list of Object.values(shards))
+    list.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   return {
     stateDir: session.journal.dir,
     pending: {
@@ -50,6 +61,8 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
       IPv4: { group: session.naming.groups.IPv4, count: count("IPv4") },
       IPv6: { group: session.naming.groups.IPv6, count: count("IPv6") },
     },
+    layout: session.naming.layout ?? "hosts",
+    shards,
     holds: loaded.state.holds.size,
     journalRecords: loaded.records,
     unreadableRecords: loaded.unreadable,
@@ -67,7 +80,13 @@ export async function status(session: Session, options: { json: boolean }): Prom
       (pending.oldestAgeSeconds !== null ? ` (oldest ${pending.oldestAgeSeconds} s)` : ""),
     `last successful delivery: ${report.lastSuccessAt ?? "never"}`,
     `last error: ${report.lastError ? `${report.lastError.at} ${report.lastError.message}` : "none"}`,
-    `groups: ${report.members.IPv4.group} ${report.members.IPv4.count} member(s), ${report.members.IPv6.group} ${report.members.IPv6.count} member(s)`,
+    `groups: ${report.members.IPv4.group} ${report.members.IPv4.count} banned, ${report.members.IPv6.group} ${report.members.IPv6.count} banned (${report.layout} layout)`,
+    ...(["IPv4", "IPv6"] as const)
+      .filter((f) => report.shards[f].length > 0)
+      .map(
+        (f) =>
+          `shards ${f}: ${report.shards[f].length} (${report.shards[f].map((s) => `${s.name} ${s.addresses}`).join(", ")})`,
+      ),
     `mode: ${report.mode === "agent" ? `agent running (pid ${report.agent.pid})` : "no agent: each hook delivers itself"}`,
     `state: ${report.stateDir}, ${report.holds} banned target(s), ${report.journalRecords} journal record(s)` +
       (report.unreadableRecords > 0 ? `, ${report.unreadableRecords} unreadable` : ""),

@@ -15,7 +15,7 @@ import {
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
 import type { SophosClient } from "../sophos/index.ts";
 import { beforeDeadline } from "./deadline.ts";
-import { emptyPushResult, type Naming, pushChanges } from "./push.ts";
+import { emptyPushResult, type Naming, pushChanges, usesShards } from "./push.ts";
 import { reconcile } from "./reconcile.ts";
 import { isShardable } from "./shards.ts";
 
@@ -65,8 +65,26 @@ function toError(error: unknown): F2bError {
     : new F2bError(`delivery failed: ${(error as Error).message}`, { cause: error });
 }
 
-function take<T>(items: Map<string, T>, limit: number): string[] {
-  return [...items.keys()].slice(0, limit);
+/**
+ * One round: at most `batchSize` per-object changes (each one an entity written). Changes that
+ * go into IP list shards are all taken at once: whatever their number, they cost one entity
+ * write per shard touched, and taking them in slices would rewrite the same shards once per
+ * slice.
+ */
+function roundOf(
+  changes: { add: Map<string, unknown>; remove: Map<string, unknown> },
+  naming: Naming,
+  batchSize: number,
+): { add: string[]; remove: string[] } {
+  const inShards = (t: string) => usesShards(naming, t);
+  const adds = [...changes.add.keys()];
+  const removes = [...changes.remove.keys()];
+  const hostAdds = adds.filter((t) => !inShards(t)).slice(0, batchSize);
+  const hostRemoves = removes.filter((t) => !inShards(t)).slice(0, Math.max(0, batchSize - hostAdds.length));
+  return {
+    add: [...hostAdds, ...adds.filter(inShards)],
+    remove: [...hostRemoves, ...removes.filter(inShards)],
+  };
 }
 
 /** Counts what is pending without touching the firewall. */
@@ -104,8 +122,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     status.pendingSince ??= now();
     if (now() >= options.deadline) break;
 
-    const add = take(changes.add, options.batchSize);
-    const remove = take(changes.remove, Math.max(0, options.batchSize - add.length));
+    const { add, remove } = roundOf(changes, options.naming, options.batchSize);
     // Say what we are about to change before changing it: if we die between the firewall's
     // answer and the `applied` record, the next delivery knows these targets are unsettled.
     const unsettled = [...add, ...remove].filter((t) => !loaded.state.uncertain.has(t));
@@ -197,8 +214,12 @@ function finish(
  * When the configured layout differs from what the journal believes is on the firewall
  * (addresses as single hosts while `iplist` is configured, or shards while `hosts` is), the
  * next delivery first migrates with a full reconcile: it builds the new layout, then removes the
- * old one, so no banned address is ever unblocked. Returns true when that failed (the error is
- * in the report); the ordinary rounds then wait for the next attempt.
+ * old one, so no banned address is ever unblocked. The same happens in the `iplist` layout when
+ * an address is unsure (a round died or lost its answer, or a migration did not finish): a shard
+ * write is a whole-object replace, and the journal cannot tell which shard such an address may
+ * have reached (a shard created but never recorded would otherwise keep an unbanned address
+ * blocked), so the firewall is read instead. Returns true when that failed (the error is in the
+ * report); the ordinary rounds then wait for the next attempt.
  */
 async function migrateIfNeeded(
   options: DeliveryOptions,
@@ -207,7 +228,8 @@ async function migrateIfNeeded(
   now: () => number,
 ): Promise<boolean> {
   const { state } = options.journal.load();
-  if (!layoutDiffers(state, options.naming)) return false;
+  const migrating = layoutDiffers(state, options.naming);
+  if (!migrating && !shardsUnsure(state, options.naming)) return false;
   try {
     const { result } = await beforeDeadline(
       reconcile({ client: options.client, journal: options.journal, naming: options.naming, now }),
@@ -218,7 +240,7 @@ async function migrateIfNeeded(
     report.removed += result.absent.length;
     if (result.failures.length === 0) return false;
     report.error = new F2bError(
-      `migration to the ${options.naming.layout ?? "hosts"} layout: ${result.failures.length} change(s) failed`,
+      `${migrating ? `migration to the ${options.naming.layout ?? "hosts"} layout` : "re-reading the IP list shards"}: ${result.failures.length} change(s) failed, e.g. ${result.failures[0]!.target}: ${result.failures[0]!.text}`,
     );
   } catch (error) {
     report.error = toError(error);
@@ -231,6 +253,11 @@ async function migrateIfNeeded(
 function countPendingIn(journal: Journal, nowSeconds: number): number {
   const pending = pendingFor(journal.load().state, nowSeconds);
   return pending.add.size + pending.remove.size;
+}
+
+/** `iplist` layout: some single address may or may not be in some shard (see migrateIfNeeded). */
+export function shardsUnsure(state: BanState, naming: Naming): boolean {
+  return [...state.uncertain].some((t) => usesShards(naming, t));
 }
 
 export function layoutDiffers(state: BanState, naming: Naming): boolean {

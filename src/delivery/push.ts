@@ -108,7 +108,10 @@ async function removeTargets(client: SophosClient, naming: Naming, targets: stri
 /**
  * Writes the shards in `next` that differ from `before` or hold one of `touched` (a target
  * whose state is unsure must be written again), then removes the shards that emptied out.
- * Returns the names of the shards whose new content is on the firewall.
+ * A shard that gives up an address still wanted elsewhere (it moves: the shard size was
+ * lowered, or it was listed twice) is written only after every other write succeeded, so the
+ * address is never out of all shards in between. Returns the names of the shards whose new
+ * content is on the firewall.
  */
 export async function writeShards(
   client: SophosClient,
@@ -130,22 +133,23 @@ export async function writeShards(
     );
   });
   const done = new Set(next.filter((s) => !changed.includes(s)).map((s) => s.name));
+  const placed = new Set(next.flatMap((s) => s.addresses));
+  const givesUpPlaced = (s: Shard) => {
+    const keeps = new Set(s.addresses);
+    return (old.get(s.name) ?? []).some((a) => placed.has(a) && !keeps.has(a));
+  };
+  const failuresBefore = result.failures.length;
   const writes = changed.filter((s) => s.addresses.length > 0);
-  const written = await upsertHosts(
+  await writeContents(
     client,
     naming,
-    writes.map((s) => shardHost(s, naming.groups[s.family])),
+    writes.filter((s) => !givesUpPlaced(s)),
+    done,
+    result,
   );
-  written.forEach((outcome, i) => {
-    const shard = writes[i]!;
-    if (outcome.ok) {
-      done.add(shard.name);
-      result.shards[shard.name] = [...shard.addresses];
-    } else {
-      result.failures.push({ target: shard.name, text: describe(outcome) });
-    }
-  });
-  const empties = changed.filter((s) => s.addresses.length === 0);
+  const safe = result.failures.length === failuresBefore;
+  if (safe) await writeContents(client, naming, writes.filter(givesUpPlaced), done, result);
+  const empties = changed.filter((s) => s.addresses.length === 0 && (safe || !givesUpPlaced(s)));
   const removed = await removeHosts(
     client,
     empties.map((s) => shardHost(s, naming.groups[s.family])),
@@ -160,6 +164,30 @@ export async function writeShards(
     }
   });
   return done;
+}
+
+async function writeContents(
+  client: SophosClient,
+  naming: Naming,
+  writes: readonly Shard[],
+  done: Set<string>,
+  result: PushResult,
+): Promise<void> {
+  if (writes.length === 0) return;
+  const written = await upsertHosts(
+    client,
+    naming,
+    writes.map((s) => shardHost(s, naming.groups[s.family])),
+  );
+  written.forEach((outcome, i) => {
+    const shard = writes[i]!;
+    if (outcome.ok) {
+      done.add(shard.name);
+      result.shards[shard.name] = [...shard.addresses];
+    } else {
+      result.failures.push({ target: shard.name, text: describe(outcome) });
+    }
+  });
 }
 
 async function shardTargets(
@@ -233,10 +261,14 @@ export async function pushChanges(
   believed: ReadonlyMap<string, string[]> = new Map(),
 ): Promise<void> {
   const perObject = (t: string) => !usesShards(naming, t);
+  // A removal that no believed shard holds can only be a host: one the original program made,
+  // or one of a layout change that has not finished. Remove it as a host ("gone" counts as done).
+  const inBelievedShard = new Set([...believed.values()].flat());
+  const removeAsHost = (t: string) => perObject(t) || !inBelievedShard.has(t);
   await addTargets(client, naming, changes.add.filter(perObject), result);
-  await removeTargets(client, naming, changes.remove.filter(perObject), result);
+  await removeTargets(client, naming, changes.remove.filter(removeAsHost), result);
   const shardAdd = changes.add.filter((t) => !perObject(t));
-  const shardRemove = changes.remove.filter((t) => !perObject(t));
+  const shardRemove = changes.remove.filter((t) => !removeAsHost(t));
   if (shardAdd.length + shardRemove.length > 0) {
     await shardTargets(client, naming, { add: shardAdd, remove: shardRemove }, believed, result);
   }

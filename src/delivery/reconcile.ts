@@ -225,7 +225,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
     }
   } finally {
     const after = firewallAfter(observed, work, result, removedHosts, shardsDone);
-    record(options, families, after, now);
+    // Hosts of the old layout that still stand (phase 2 failed or never ran) are invisible to
+    // the journal once their address is in a shard: keep those addresses unsure, so that the
+    // next delivery reads the firewall again and finishes the job (an unban would otherwise
+    // leave the host, and the address blocked).
+    const leftovers = work.hostRemovals.filter((t) => work.desired.has(t) && !removedHosts.has(t));
+    record(options, families, after, now, leftovers);
     result.present = [...plan.add, ...plan.migrate].filter((t) => after.present.has(t));
     result.absent = plan.remove.filter((t) => !after.present.has(t));
   }
@@ -246,16 +251,29 @@ function firewallAfter(
   removedHosts: ReadonlySet<string>,
   shardsDone: ReadonlySet<string>,
 ): After {
+  // A desired target counts as present only where it blocks: a host in its group, or an address
+  // in a shard in its group. One outside (put back failed) stays pending, so that delivery puts
+  // it back; an undesired one counts wherever it is, so that delivery still removes it.
   const present = new Set<string>();
-  for (const target of observed.hosts.keys()) if (!removedHosts.has(target)) present.add(target);
+  for (const [target, { inGroup }] of observed.hosts) {
+    if (!removedHosts.has(target) && (inGroup || !work.desired.has(target))) present.add(target);
+  }
   for (const target of result.present) present.add(target);
   const shards = new Map<string, string[] | null>();
-  for (const shard of observed.shards) shards.set(shard.name, [...shard.addresses]);
-  for (const shard of work.shardsNext) {
-    if (shardsDone.has(shard.name))
-      shards.set(shard.name, shard.addresses.length > 0 ? [...shard.addresses] : null);
+  const blocking = new Set<string>();
+  for (const shard of observed.shards) {
+    shards.set(shard.name, [...shard.addresses]);
+    if (!observed.unlinked.has(shard.name)) blocking.add(shard.name);
   }
-  for (const addresses of shards.values()) for (const a of addresses ?? []) present.add(a);
+  for (const shard of work.shardsNext) {
+    if (shardsDone.has(shard.name)) {
+      shards.set(shard.name, shard.addresses.length > 0 ? [...shard.addresses] : null);
+      blocking.add(shard.name);
+    }
+  }
+  for (const [name, addresses] of shards) {
+    for (const a of addresses ?? []) if (blocking.has(name) || !work.desired.has(a)) present.add(a);
+  }
   return { present, shards };
 }
 
@@ -264,7 +282,13 @@ function firewallAfter(
  * were unsure about) in these families that is not there now is absent, and every shard's
  * content is recorded as it now stands.
  */
-function record(options: ReconcileOptions, families: ReadonlySet<IpFamily>, after: After, now: () => number) {
+function record(
+  options: ReconcileOptions,
+  families: ReadonlySet<IpFamily>,
+  after: After,
+  now: () => number,
+  unsure: string[],
+) {
   const { applied, uncertain, shards: believed } = options.journal.load().state;
   const shards: Record<string, string[] | null> = Object.fromEntries(after.shards);
   for (const name of believed.keys()) {
@@ -273,5 +297,8 @@ function record(options: ReconcileOptions, families: ReadonlySet<IpFamily>, afte
   }
   const candidates = new Set([...applied.keys(), ...uncertain]);
   const absent = [...candidates].filter((t) => families.has(familyOfTarget(t)) && !after.present.has(t));
-  options.journal.append([{ t: "applied", at: now(), present: [...after.present], absent, shards }]);
+  options.journal.append([
+    { t: "applied", at: now(), present: [...after.present], absent, shards },
+    ...(unsure.length > 0 ? [{ t: "sending" as const, at: now(), targets: unsure }] : []),
+  ]);
 }

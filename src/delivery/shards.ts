@@ -123,7 +123,11 @@ export function believedShards(prefix: string, shards: ReadonlyMap<string, strin
   return out;
 }
 
-/** A single address (not a network): what the iplist layout puts into shards. */
+/**
+ * A single address (not a network): what the iplist layout puts into shards. The placeholders
+ * are the exception: they are dropped whenever a shard is read back, so a ban of one of them in
+ * a shard would never be seen as done (rewritten forever, reported missing); it gets a host.
+ */
 export function isShardable(target: string): boolean {
-  return !target.includes("/");
+  return !target.includes("/") && target !== SHARD_PLACEHOLDER.IPv4 && target !== SHARD_PLACEHOLDER.IPv6;
 }

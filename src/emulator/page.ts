@@ -25,11 +25,24 @@ function address(host: IpHost): string {
       return `${host.ipAddress ?? ""}/${host.subnet ?? ""}`;
     case "IPRange":
       return `${host.startIpAddress ?? ""} – ${host.endIpAddress ?? ""}`;
-    case "IPList":
-      return (host.listOfIpAddresses ?? []).join(", ");
+    case "IPList": {
+      const list = host.listOfIpAddresses ?? [];
+      return `(${list.length} address${list.length === 1 ? "" : "es"}) ${list.map(listEntry).join(", ")}`;
+    }
     default:
       return "";
   }
+}
+
+/**
+ * The addresses f2b-sophosxg parks in an IP list shard that is being emptied and removed
+ * (documentation ranges, never routable); the emulator imports nothing of the client's, hence
+ * the copy.
+ */
+const SHARD_PLACEHOLDERS = new Set(["192.0.2.0", "2001:db8::"]);
+
+function listEntry(address: string): string {
+  return SHARD_PLACEHOLDERS.has(address) ? `${address} (placeholder)` : address;
 }
 
 function hostRow(host: IpHost | undefined, name: string): string {
@@ -46,6 +59,11 @@ export function renderPage(snapshot: StoreSnapshot, counters: Counters, faults: 
     const description = g.description ? `<p>${escapeHtml(g.description)}</p>` : "";
     return `<section><h3>${title}</h3>${description}<ul>${members || "<li><em>empty</em></li>"}</ul></section>`;
   });
+  const lists = snapshot.hosts.filter((h) => h.hostType === "IPList");
+  const listRows = lists.map((h) => {
+    const groupsText = h.hostGroups.length > 0 ? `in ${h.hostGroups.join(", ")}` : "in no group";
+    return `<li><code>${escapeHtml(h.name)}</code> — ${escapeHtml(`${h.ipFamily}, ${groupsText}: ${address(h)}`)}</li>`;
+  });
   const loose = snapshot.hosts.filter((h) => h.hostType !== "System Host" && h.hostGroups.length === 0);
   const system = snapshot.hosts.filter((h) => h.hostType === "System Host").map((h) => escapeHtml(h.name));
   const activeFaults = Object.entries(faults)
@@ -61,6 +79,8 @@ Requests: ${counters.requests}, entity reads: ${counters.entityReads}, entity wr
 Faults: ${escapeHtml(activeFaults.join(", ") || "none")}.</p>
 <h2>IP host groups</h2>
 ${groups.join("\n") || "<p><em>none</em></p>"}
+<h2>IP lists (which address is in which list)</h2>
+<ul>${listRows.join("\n") || "<li><em>none</em></li>"}</ul>
 <h2>IP hosts in no group</h2>
 <ul>${loose.map((h) => hostRow(h, h.name)).join("\n") || "<li><em>none</em></li>"}</ul>
 <h2>System hosts</h2>

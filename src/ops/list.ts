@@ -1,10 +1,13 @@
 /**
  * `f2b-sophosxg list [--json]`: what is on the firewall under our prefix and in our groups, with
  * the jails that hold each address and until when (from the local state), and the drift between
- * the two. Reads only: it changes nothing on the firewall and nothing locally.
+ * the two. In the `iplist` layout each address of an IP list shard is listed with the shard that
+ * holds it (placeholders left out), and each shard once with its size and group. Reads only: it
+ * changes nothing on the firewall and nothing locally.
  */
 import type { ActionOutcome } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
+import { type Shard, shardFromHost } from "../delivery/shards.ts";
 import { banTargetFromHost } from "../fail2ban/index.ts";
 import { desiredTargets } from "../journal/index.ts";
 import type { IpFamily, IpHost } from "../protocol/model.ts";
@@ -19,16 +22,30 @@ export interface ListedJail {
 export interface ListedObject {
   address: string;
   family: IpFamily;
+  /** The object that carries it: its own IP host, or the IP list shard that lists it. */
   name: string;
-  /** Our group of its family when it is a member, else null. */
+  /** Our group of its family when that object is a member, else null. */
   group: string | null;
   jails: ListedJail[];
   desired: boolean;
+  /** `iplist` layout: the shard that lists it (then `name` is the shard); null for its own host. */
+  shard: string | null;
+}
+
+export interface ListedShard {
+  name: string;
+  family: IpFamily;
+  /** Our group of its family when the shard is a member, else null. */
+  group: string | null;
+  /** Addresses listed (the placeholder not counted). */
+  addresses: number;
 }
 
 export interface ListReport {
   groups: Record<IpFamily, { name: string; present: boolean; members: number }>;
   objects: ListedObject[];
+  /** `iplist` layout: our IP list shards, by name. */
+  shards: ListedShard[];
   drift: {
     /** On the firewall (ours), but no jail holds it: delivery or reconcile will remove it. */
     notDesired: string[];
@@ -61,48 +78,82 @@ export async function listReport(session: Session, now = Date.now()): Promise<Li
   const report: ListReport = {
     groups,
     objects: [],
+    shards: [],
     drift: { notDesired: [], missing: [], outsideGroup: [] },
     unrecognised: [],
     foreignMembers: [],
   };
   const seen = new Set<string>();
   const ourNames = new Set<string>();
+  const jailsOf = (target: string): ListedJail[] => {
+    const holds = state.holds.get(target);
+    const jails = [...(holds?.jails ?? new Map())].map(([jail, hold]) => ({
+      jail,
+      expiresAt: hold.expiresAt === null ? null : new Date(hold.expiresAt * 1000).toISOString(),
+      expired: hold.expiresAt !== null && hold.expiresAt * 1000 <= now,
+    }));
+    return jails.sort((a, b) => a.jail.localeCompare(b.jail));
+  };
+  const inGroupOf = (family: IpFamily, host: IpHost) =>
+    members.get(family)?.has(host.name) === true || host.hostGroups.includes(names[family]);
+  const addObject = (
+    address: string,
+    family: IpFamily,
+    name: string,
+    inGroup: boolean,
+    shard: Shard | undefined,
+  ) => {
+    const isDesired = desired.has(address);
+    report.objects.push({
+      address,
+      family,
+      name,
+      group: inGroup ? names[family] : null,
+      jails: jailsOf(address),
+      desired: isDesired,
+      shard: shard ? shard.name : null,
+    });
+    if (!isDesired && !seen.has(address)) report.drift.notDesired.push(address);
+    seen.add(address);
+  };
+  const outside = new Set<string>();
+  const blocking = new Set<string>();
   for (const host of hosts) {
+    const shard = shardFromHost(prefix, host);
+    if (shard) {
+      ourNames.add(host.name);
+      const inGroup = inGroupOf(shard.family, host);
+      report.shards.push({
+        name: shard.name,
+        family: shard.family,
+        group: inGroup ? names[shard.family] : null,
+        addresses: shard.addresses.length,
+      });
+      for (const address of shard.addresses) {
+        addObject(address, shard.family, shard.name, inGroup, shard);
+        (inGroup ? blocking : outside).add(address);
+      }
+      continue;
+    }
     const target = banTargetFromHost(prefix, host);
     if (!target) {
       report.unrecognised.push(host.name);
       continue;
     }
     ourNames.add(host.name);
-    const groupName = names[target.family];
-    const inGroup =
-      members.get(target.family)?.has(host.name) === true || host.hostGroups.includes(groupName);
-    const holds = state.holds.get(target.canonical);
-    const jails = [...(holds?.jails ?? new Map())].map(([jail, hold]) => ({
-      jail,
-      expiresAt: hold.expiresAt === null ? null : new Date(hold.expiresAt * 1000).toISOString(),
-      expired: hold.expiresAt !== null && hold.expiresAt * 1000 <= now,
-    }));
-    jails.sort((a, b) => a.jail.localeCompare(b.jail));
-    const isDesired = desired.has(target.canonical);
-    report.objects.push({
-      address: target.canonical,
-      family: target.family,
-      name: host.name,
-      group: inGroup ? groupName : null,
-      jails,
-      desired: isDesired,
-    });
-    seen.add(target.canonical);
-    if (!isDesired) report.drift.notDesired.push(target.canonical);
-    if (!inGroup) report.drift.outsideGroup.push(target.canonical);
+    const inGroup = inGroupOf(target.family, host);
+    addObject(target.canonical, target.family, host.name, inGroup, undefined);
+    (inGroup ? blocking : outside).add(target.canonical);
   }
+  // Outside the group means: no object of ours that lists it is in the group (it blocks nothing).
+  for (const address of outside) if (!blocking.has(address)) report.drift.outsideGroup.push(address);
   for (const target of desired.keys()) if (!seen.has(target)) report.drift.missing.push(target);
   for (const family of FAMILIES) {
     for (const member of members.get(family) ?? [])
       if (!ourNames.has(member)) report.foreignMembers.push(member);
   }
-  report.objects.sort((a, b) => a.name.localeCompare(b.name));
+  report.objects.sort((a, b) => a.name.localeCompare(b.name) || a.address.localeCompare(b.address));
+  report.shards.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   for (const list of [report.drift.notDesired, report.drift.missing, report.drift.outsideGroup]) list.sort();
   return report;
 }
@@ -125,6 +176,11 @@ export async function list(session: Session, options: { json: boolean }): Promis
     const g = report.groups[family];
     lines.push(
       `group ${g.name} (${family}): ${g.present ? `${g.members} member(s)` : "missing on the firewall"}`,
+    );
+  }
+  for (const shard of report.shards) {
+    lines.push(
+      `shard ${shard.name} (${shard.family}): ${shard.addresses} address(es), ${shard.group ?? "in no group of ours"}`,
     );
   }
   for (const o of report.objects) {

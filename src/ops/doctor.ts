@@ -16,6 +16,7 @@ import { loadConfig, resolveConfigPath } from "../config/index.ts";
 import { octalMode } from "../config/permissions.ts";
 import type { Config } from "../config/types.ts";
 import { ensureGroups, type GroupCheck } from "../delivery/groups.ts";
+import { shardFromHost } from "../delivery/shards.ts";
 import { ConfigError, F2bError } from "../errors/base.ts";
 import { Hints } from "../sophos/errors.ts";
 import {
@@ -437,7 +438,15 @@ async function objectSteps(report: Report, client: SophosClient, config: Config)
     } catch (error) {
       groupError = error;
     }
-    report.line("ok", "read", `read IP hosts and groups (${ours.length} IP host(s) named ${config.prefix}*)`);
+    const shards = ours.map((h) => shardFromHost(config.prefix, h)).filter((s) => s !== undefined);
+    const inShards = shards.reduce((sum, s) => sum + s.addresses.length, 0);
+    const shardNote =
+      shards.length > 0 ? `, of them ${shards.length} IP list shard(s) holding ${inShards} address(es)` : "";
+    report.line(
+      "ok",
+      "read",
+      `read IP hosts and groups (${ours.length} IP host(s) named ${config.prefix}*${shardNote}; layout ${config.layout})`,
+    );
   } catch (error) {
     report.line("FAIL", "read", `cannot read IP hosts: ${describe(error)}`, hintOf(error, permissionFix));
     report.skip("groups", "cannot read");

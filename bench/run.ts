@@ -1,0 +1,440 @@
+/**
+ * `npm run bench [-- options]`: waves of bans and then the matching unbans, sent the way
+ * Fail2ban sends them (one hook process after another, the built CLI in dist/), against the
+ * embedded emulator with its realistic latency profile (1 s per read, 6 s per write), time-scaled.
+ * Two modes: `agent` (the agent runs, hooks only journal) and `hook` (no agent: each hook
+ * delivers itself, the baseline).
+ *
+ * Default run (a few minutes on 2 cores): waves of 1, 100 and 1,000 in both modes, except the
+ * 1,000-unban wave of the baseline, which is skipped (about 3.5 min of hooks on its own); add
+ * `--all-baseline` to run it. `--full` adds a 10,000 wave in agent mode only (about 15 min per
+ * direction). `--waves 1,100` picks sizes, `--modes agent` picks modes, `--time-scale X`
+ * (default 0.01: a 6 s write takes 60 ms), `--batch N` the config's max_entities_per_request
+ * (default 1000 here; the product default is 100). `--direct N` also measures the agent alone on
+ * N bans journaled at once (no hook processes), to see its memory and request count at scale.
+ *
+ * The agent runs with its product defaults (quiet 300 ms, max delay 15 s), which are wall-clock
+ * times: hooks are not time-scaled, so neither is the agent's debounce. The "last hook → on
+ * firewall" figure rescales wall time by 1/timeScale, so the agent's wall-clock quiet time
+ * counts 100x there (300 ms quiet = 30 emulated seconds at 0.01).
+ *
+ * Prints a table and writes bench/results/<timestamp>.json.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type RunningEmulator, startEmulator } from "../src/emulator/index.ts";
+import { REALISTIC_LATENCY } from "../src/emulator/options.ts";
+import { Journal } from "../src/journal/index.ts";
+import {
+  CLI as BUILT_CLI,
+  GROUP_V4,
+  PREFIX,
+  REPO,
+  TEST_PASSWORD,
+  TEST_USER,
+  tempDir,
+  writeConfig,
+} from "../test/support/harness.ts";
+
+type Mode = "agent" | "hook";
+type Direction = "ban" | "unban";
+
+interface WaveResult {
+  mode: Mode;
+  wave: number;
+  direction: Direction;
+  via: "hooks" | "journal";
+  hookMs: { median: number; p99: number; max: number } | null;
+  /** From the end of the last hook until the firewall held the whole wave (or none of it). */
+  untilOnFirewall: { wallMs: number; emulatedS: number };
+  requests: number;
+  entityWrites: number;
+  pushes: number | null;
+  agentPeakRssMb: number | null;
+  errors: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    full: { type: "boolean", default: false },
+    "all-baseline": { type: "boolean", default: false },
+    waves: { type: "string" },
+    modes: { type: "string", default: "agent,hook" },
+    "time-scale": { type: "string", default: "0.01" },
+    batch: { type: "string", default: "1000" },
+    direct: { type: "string" },
+  },
+});
+
+const timeScale = Number(values["time-scale"]);
+const batch = Number(values.batch);
+const waves = (values.waves ?? (values.full ? "1,100,1000,10000" : "1,100,1000")).split(",").map(Number);
+const modes = values.modes!.split(",") as Mode[];
+const direct = values.direct === undefined ? undefined : Number(values.direct);
+
+// A copy of dist/ taken at start: a rebuild during the run (npm test elsewhere) must not pull the CLI away.
+const distCopy = mkdtempSync(join(tmpdir(), "f2b-bench-dist-"));
+cpSync(join(BUILT_CLI, ".."), distCopy, { recursive: true });
+const CLI = join(distCopy, "f2b-sophosxg.mjs");
+process.on("exit", () => rmSync(distCopy, { recursive: true, force: true }));
+
+/** Async on purpose: the emulator answers from this very process. */
+function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function address(i: number): string {
+  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) + 0}`;
+}
+
+function addressesFor(wave: number): string[] {
+  // 10.0.0.0 upwards, skipping .0 and .255 host parts so every address looks like a host.
+  const out: string[] = [];
+  for (let i = 0; out.length < wave; i++) {
+    const last = i & 255;
+    if (last !== 0 && last !== 255) out.push(address(i));
+  }
+  return out;
+}
+
+function ourHostCount(emu: RunningEmulator): number {
+  let n = 0;
+  for (const name of emu.store.hosts.keys()) if (name.startsWith(PREFIX)) n++;
+  return n;
+}
+
+function membersOf(emu: RunningEmulator): number {
+  return emu.store.groups.get(GROUP_V4)?.hosts.length ?? 0;
+}
+
+function peakRssMb(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Math.round(Number(match[1]) / 102.4) / 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** One hook process, as Fail2ban's action file runs it. */
+function runHook(config: string, direction: Direction, ip: string, now: number): Promise<number> {
+  const args =
+    direction === "ban"
+      ? [
+          "ban",
+          "--configfile",
+          config,
+          "--jail",
+          "bench",
+          "--ip",
+          ip,
+          "--family",
+          "inet4",
+          "--time",
+          String(now),
+          "--bantime",
+          "86400",
+          "--restored",
+          "0",
+        ]
+      : ["unban", "--configfile", config, "--jail", "bench", "--ip", ip, "--family", "inet4"];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0 || stderr !== "")
+        process.stderr.write(`hook ${direction} ${ip}: exit ${code} ${stderr}`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+interface AgentHandle {
+  child: ChildProcess;
+  lines: string[];
+}
+
+async function startAgentProcess(config: string): Promise<AgentHandle> {
+  const child = spawn(process.execPath, [CLI, "agent", "--configfile", config], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const lines: string[] = [];
+  let partial = "";
+  child.stderr!.on("data", (c: Buffer) => {
+    partial += c.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    lines.push(...parts);
+  });
+  const until = Date.now() + 30_000;
+  while (!lines.some((l) => l.startsWith("reconcile:"))) {
+    if (child.exitCode !== null || Date.now() > until)
+      throw new Error(`agent did not start:\n${lines.join("\n")}`);
+    await sleep(20);
+  }
+  await sleep(300);
+  return { child, lines };
+}
+
+async function stopAgent(agent: AgentHandle): Promise<void> {
+  agent.child.kill("SIGTERM");
+  await new Promise((resolve) => agent.child.once("close", resolve));
+}
+
+async function waitForFirewall(emu: RunningEmulator, direction: Direction, wave: number): Promise<number> {
+  const done = () =>
+    direction === "ban" ? membersOf(emu) === wave : membersOf(emu) === 0 && ourHostCount(emu) === 0;
+  const started = Date.now();
+  const limit = started + 30 * 60_000;
+  while (!done()) {
+    if (Date.now() > limit) throw new Error(`the firewall never got the ${direction} wave of ${wave}`);
+    await sleep(5);
+  }
+  return Date.now() - started;
+}
+
+async function runWave(
+  emu: RunningEmulator,
+  config: string,
+  mode: Mode,
+  wave: number,
+  direction: Direction,
+  agent: AgentHandle | undefined,
+): Promise<WaveResult> {
+  const ips = addressesFor(wave);
+  const before = { ...emu.counters };
+  const pushesBefore = agent?.lines.filter((l) => l.startsWith("push:")).length ?? 0;
+  const durations: number[] = [];
+  let errors = 0;
+  const now = Math.floor(Date.now() / 1000);
+  for (const ip of ips) {
+    const t = performance.now();
+    if ((await runHook(config, direction, ip, now)) !== 0) errors++;
+    durations.push(performance.now() - t);
+  }
+  const wallMs = await waitForFirewall(emu, direction, wave);
+  // Let the round that completed the wave answer and be counted.
+  await sleep(Math.max(100, 6000 * timeScale * 3));
+  durations.sort((a, b) => a - b);
+  const pushLines = agent?.lines.filter((l) => l.startsWith("push:")) ?? [];
+  return {
+    mode,
+    wave,
+    direction,
+    via: "hooks",
+    hookMs: {
+      median: Math.round(percentile(durations, 50)),
+      p99: Math.round(percentile(durations, 99)),
+      max: Math.round(durations.at(-1) ?? 0),
+    },
+    untilOnFirewall: { wallMs, emulatedS: Math.round(wallMs / timeScale / 100) / 10 },
+    requests: emu.counters.requests - before.requests,
+    entityWrites: emu.counters.entityWrites - before.entityWrites,
+    pushes: agent ? pushLines.length - pushesBefore : null,
+    agentPeakRssMb: agent ? peakRssMb(agent.child.pid!) : null,
+    errors: errors + pushLines.slice(pushesBefore).filter((l) => !l.endsWith(", ok")).length,
+  };
+}
+
+/** N bans journaled at once (no hook processes): the agent's side of a very large wave. */
+async function runDirect(
+  emu: RunningEmulator,
+  config: string,
+  stateDir: string,
+  n: number,
+): Promise<WaveResult[]> {
+  const agent = await startAgentProcess(config);
+  const results: WaveResult[] = [];
+  try {
+    const journal = new Journal(stateDir);
+    const ips = addressesFor(n);
+    for (const direction of ["ban", "unban"] as Direction[]) {
+      const before = { ...emu.counters };
+      const pushesBefore = agent.lines.filter((l) => l.startsWith("push:")).length;
+      const at = Date.now();
+      for (let i = 0; i < ips.length; i += 500) {
+        journal.append(
+          ips
+            .slice(i, i + 500)
+            .map((target) =>
+              direction === "ban"
+                ? { t: "ban" as const, at, jail: "bench", target, family: "IPv4" as const, expiresAt: null }
+                : { t: "unban" as const, at, jail: "bench", target },
+            ),
+        );
+      }
+      const wallMs = await waitForFirewall(emu, direction, n);
+      await sleep(Math.max(100, 6000 * timeScale * 3));
+      const pushLines = agent.lines.filter((l) => l.startsWith("push:")).slice(pushesBefore);
+      results.push({
+        mode: "agent",
+        wave: n,
+        direction,
+        via: "journal",
+        hookMs: null,
+        untilOnFirewall: { wallMs, emulatedS: Math.round(wallMs / timeScale / 100) / 10 },
+        requests: emu.counters.requests - before.requests,
+        entityWrites: emu.counters.entityWrites - before.entityWrites,
+        pushes: pushLines.length,
+        agentPeakRssMb: peakRssMb(agent.child.pid!),
+        errors: pushLines.filter((l) => !l.endsWith(", ok")).length,
+      });
+    }
+  } finally {
+    await stopAgent(agent);
+  }
+  return results;
+}
+
+function table(results: WaveResult[]): string {
+  const header = [
+    "mode",
+    "wave",
+    "dir",
+    "via",
+    "hook med ms",
+    "hook p99 ms",
+    "last hook→fw (emu s)",
+    "(wall ms)",
+    "requests",
+    "entity writes",
+    "pushes",
+    "agent peak RSS MB",
+    "errors",
+  ];
+  const rows = results.map((r) => [
+    r.mode,
+    String(r.wave),
+    r.direction,
+    r.via,
+    r.hookMs ? String(r.hookMs.median) : "-",
+    r.hookMs ? String(r.hookMs.p99) : "-",
+    String(r.untilOnFirewall.emulatedS),
+    String(r.untilOnFirewall.wallMs),
+    String(r.requests),
+    String(r.entityWrites),
+    r.pushes === null ? "-" : String(r.pushes),
+    r.agentPeakRssMb === null ? "-" : String(r.agentPeakRssMb),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const build = await runCli(["--version"]);
+  if (build.code !== 0) throw new Error(`the built CLI does not run (npm run build first): ${build.stderr}`);
+  const emu = await startEmulator({
+    port: 0,
+    username: TEST_USER,
+    password: TEST_PASSWORD,
+    latency: { ...REALISTIC_LATENCY, timeScale },
+  });
+  const results: WaveResult[] = [];
+  const log = (text: string) => process.stderr.write(`${text}\n`);
+  log(
+    `bench: realistic latency (1 s reads, 6 s writes) x ${timeScale}; max_entities_per_request ${batch}; waves ${waves.join(", ")}; modes ${modes.join(", ")}`,
+  );
+  try {
+    for (const wave of waves) {
+      for (const mode of modes) {
+        if (mode === "hook" && wave > 1000) {
+          log(`skip: ${wave} in hook mode (baseline) — each hook waits for a write; far too long`);
+          continue;
+        }
+        const { dir, cleanup } = tempDir("f2b-bench");
+        try {
+          await emu.reset();
+          const config = writeConfig(dir, emu, {
+            max_entities_per_request: batch,
+            request_timeout_ms: 600_000,
+          });
+          const started = await runCli(["start", "--configfile", config]);
+          if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
+          const agent = mode === "agent" ? await startAgentProcess(config) : undefined;
+          try {
+            for (const direction of ["ban", "unban"] as Direction[]) {
+              if (mode === "hook" && direction === "unban" && wave >= 1000 && !values["all-baseline"]) {
+                log(`skip: ${wave} unbans in hook mode (baseline); --all-baseline runs them`);
+                continue;
+              }
+              const t = Date.now();
+              log(`run: ${mode} ${direction} x ${wave} ...`);
+              const result = await runWave(emu, config, mode, wave, direction, agent);
+              results.push(result);
+              log(`     done in ${Math.round((Date.now() - t) / 1000)} s`);
+            }
+          } finally {
+            if (agent) await stopAgent(agent);
+          }
+        } finally {
+          cleanup();
+        }
+      }
+    }
+    if (direct !== undefined) {
+      const { dir, cleanup } = tempDir("f2b-bench");
+      try {
+        await emu.reset();
+        const config = writeConfig(dir, emu, {
+          max_entities_per_request: batch,
+          request_timeout_ms: 600_000,
+        });
+        await runCli(["start", "--configfile", config]);
+        log(`run: agent, ${direct} bans then unbans journaled directly ...`);
+        results.push(...(await runDirect(emu, config, join(dir, "state"), direct)));
+      } finally {
+        cleanup();
+      }
+    }
+  } finally {
+    await emu.close();
+  }
+  process.stdout.write(`${table(results)}\n`);
+  const outDir = join(REPO, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        node: process.version,
+        latency: { ...REALISTIC_LATENCY, timeScale },
+        maxEntitiesPerRequest: batch,
+        agentTiming: "product defaults (quiet 300 ms, max delay 15 s)",
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write(`results: ${file}\n`);
+}
+
+await main();

@@ -1,0 +1,107 @@
+/**
+ * Which process talks to the firewall: with the agent alive a hook only journals (no request),
+ * and `status` says mode agent; once the agent stopped, hooks deliver themselves again. Also:
+ * the agent releases a hold when its ban time is over, with no unban from Fail2ban.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { runCli, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
+import {
+  desiredNames,
+  hook,
+  nameOf,
+  namesOnFirewall,
+  startIdleAgent,
+  stateDirOf,
+  statusJson,
+  waitUntil,
+} from "./helpers.ts";
+
+let emu: RunningEmulator;
+const cleanups: (() => void)[] = [];
+
+before(async () => {
+  emu = await startFirewall();
+});
+after(async () => {
+  await emu.close();
+  for (const cleanup of cleanups) cleanup();
+});
+
+async function setUp(): Promise<{ config: string; stateDir: string }> {
+  await emu.reset();
+  const { dir, cleanup } = tempDir("f2b-agent-mode");
+  cleanups.push(cleanup);
+  const config = writeConfig(dir, emu);
+  const started = await runCli(["start", "--configfile", config]);
+  assert.equal(started.code, 0, started.stderr);
+  return { config, stateDir: stateDirOf(dir) };
+}
+
+test("with the agent alive a hook makes no request and status says agent; without it the hook delivers", async () => {
+  const { config, stateDir } = await setUp();
+  // A long quiet time: the agent must not push while we look at the counters.
+  const agent = await startIdleAgent(config, { F2B_SOPHOSXG_AGENT_QUIET_MS: "1500" });
+  try {
+    const status = await statusJson(config);
+    assert.equal(status.mode, "agent");
+    assert.equal(status.agent.pid, agent.pid);
+
+    const requestsBefore = emu.counters.requests;
+    const banned = await hook(config, "ban", "192.0.2.10");
+    assert.match(banned.stdout, new RegExp(`the agent \\(pid ${agent.pid}\\) delivers it`));
+    const unbanned = await hook(config, "unban", "192.0.2.99");
+    assert.match(unbanned.stdout, /the agent .* delivers it/);
+    assert.equal(emu.counters.requests, requestsBefore, "a hook sent a request while the agent was alive");
+
+    await waitUntil("the agent delivered the ban", () => namesOnFirewall(emu).includes(nameOf("192.0.2.10")));
+    await agent.waitForLine(/^push: \+1 -0 in \d+ ms, ok$/);
+  } finally {
+    assert.equal(await agent.stop("SIGTERM"), 0);
+  }
+  assert.ok(
+    agent.lines.some((l) => /^agent: stopped; nothing pending$/.test(l)),
+    agent.lines.join("\n"),
+  );
+  assert.equal((await statusJson(config)).mode, "hook");
+
+  const requestsBefore = emu.counters.requests;
+  const own = await hook(config, "ban", "2001:db8::7");
+  assert.match(own.stdout, /1 added/);
+  assert.ok(emu.counters.requests > requestsBefore, "without an agent the hook delivers itself");
+  assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+});
+
+test("the agent releases an expired hold with no unban, and keeps a permanent one", async () => {
+  const { config, stateDir } = await setUp();
+  const agent = await startIdleAgent(config);
+  try {
+    const now = Math.floor(Date.now() / 1000);
+    await hook(config, "ban", "198.51.100.5", ["--time", String(now), "--bantime", "2"]);
+    await hook(config, "ban", "198.51.100.6", ["--time", String(now), "--bantime", "-1"]);
+    await waitUntil("both bans are on the firewall", () => namesOnFirewall(emu).length === 2);
+    await waitUntil(
+      "the expired ban left the firewall",
+      () => !namesOnFirewall(emu).includes(nameOf("198.51.100.5")),
+      6000,
+    );
+    assert.deepEqual(namesOnFirewall(emu), [nameOf("198.51.100.6")]);
+    assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+    await agent.waitForLine(/^push: \+0 -1 in \d+ ms, ok$/);
+  } finally {
+    assert.equal(await agent.stop(), 0);
+  }
+});
+
+test("a second agent for the same state directory refuses to start", async () => {
+  const { config } = await setUp();
+  const agent = await startIdleAgent(config);
+  try {
+    const second = await runCli(["agent", "--configfile", config], { timeoutMs: 10_000 });
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, new RegExp(`another agent \\(pid ${agent.pid}\\)`));
+  } finally {
+    assert.equal(await agent.stop(), 0);
+  }
+});

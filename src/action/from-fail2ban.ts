@@ -4,14 +4,17 @@
  * reports. A failed read changes nothing; an empty list is never taken to mean "nothing is
  * banned" (that jail's holds are kept), because a wrong "empty" would unblock every attacker.
  */
-import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { F2bError } from "../errors/base.ts";
 import { parseBanTarget } from "../fail2ban/index.ts";
 import type { JournalRecord } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
-const run = promisify(execFile);
+/** child_process loads only here: a top-level import would land in every hook's start-up. */
+async function run(program: string, args: string[], options: { timeout: number }): Promise<{ stdout: string }> {
+  const { execFile } = await import("node:child_process");
+  return promisify(execFile)(program, args, options);
+}
 
 export interface Fail2banClientOptions {
   /** The fail2ban-client program; default from PATH. */

@@ -5,11 +5,11 @@
  * one IP host of our own prefix (`<prefix>doctor_probe`, in no group), created and deleted again to
  * prove the write permission; and nothing locally except a probe file in the state directory.
  */
-import { lookup } from "node:dns/promises";
+import type * as Dns from "node:dns/promises";
 import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import type * as Net from "node:net";
 import { dirname, join } from "node:path";
-import tls from "node:tls";
+import type * as Tls from "node:tls";
 import type { ActionOutcome } from "../action/outcome.ts";
 import { runningAgentPid } from "../agent/alive.ts";
 import { loadConfig, resolveConfigPath } from "../config/index.ts";
@@ -157,7 +157,25 @@ function skipFrom(report: Report, step: string, because: string): void {
   for (const s of FIREWALL_STEPS.slice(FIREWALL_STEPS.indexOf(step))) report.skip(s, because);
 }
 
+// The network modules load only when doctor reaches the firewall steps: imported at the top, the
+// bundler would hoist them into the CLI's start-up, which every Fail2ban hook pays for.
+let lookup: typeof Dns.lookup;
+let net: typeof Net;
+let tls: typeof Tls;
+
+async function loadNetworking(): Promise<void> {
+  const [dns, netModule, tlsModule] = await Promise.all([
+    import("node:dns/promises"),
+    import("node:net"),
+    import("node:tls"),
+  ]);
+  lookup = dns.lookup;
+  net = netModule;
+  tls = tlsModule;
+}
+
 async function firewallSteps(report: Report, config: Config): Promise<void> {
+  await loadNetworking();
   const url = new URL(config.url);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));

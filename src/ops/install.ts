@@ -19,7 +19,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ActionOutcome } from "../action/outcome.ts";
 import { F2bError } from "../errors/base.ts";
 
@@ -57,7 +56,7 @@ export const CONFIG_TEMPLATE = `${JSON.stringify(
 )}\n`;
 
 /** The package directory of the running code: the nearest ancestor with action.d/ and systemd/. */
-export function packageDir(from = dirname(fileURLToPath(import.meta.url))): string {
+export function packageDir(from = dirname(decodeURIComponent(new URL(import.meta.url).pathname))): string {
   let dir = from;
   for (;;) {
     if (existsSync(join(dir, "action.d", "sophosxg.conf")) && existsSync(join(dir, "systemd"))) return dir;

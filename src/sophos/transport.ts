@@ -5,10 +5,10 @@
  * request only after TLS verification or the pin check passed: no request byte ever reaches a
  * server that failed them.
  */
-import http from "node:http";
-import https from "node:https";
-import net from "node:net";
-import tls from "node:tls";
+import type * as Http from "node:http";
+import type * as Https from "node:https";
+import type * as Net from "node:net";
+import type * as Tls from "node:tls";
 import { UsageError } from "../errors/index.ts";
 import {
   ResponseFormatError,
@@ -36,7 +36,27 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 export const API_PATH = "/webconsole/APIController";
 
-type CreateCallback = (err: Error | null, socket?: net.Socket) => void;
+type CreateCallback = (err: Error | null, socket?: Net.Socket) => void;
+
+interface NetworkModules {
+  http: typeof Http;
+  https: typeof Https;
+  net: typeof Net;
+  tls: typeof Tls;
+}
+
+let networkModules: Promise<NetworkModules> | undefined;
+
+/**
+ * The network modules load on the first request, not at start-up: with an agent running, a
+ * Fail2ban hook only journals, and these modules cost a noticeable part of a process start.
+ */
+function loadNetworkModules(): Promise<NetworkModules> {
+  networkModules ??= Promise.all([import("node:http"), import("node:https"), import("node:net"), import("node:tls")]).then(
+    ([http, https, net, tls]) => ({ http, https, net, tls }),
+  );
+  return networkModules;
+}
 
 const TLS_VERIFY_CODE = /CERT|SELF_SIGNED|VERIFY|ISSUER|ALTNAME/;
 const TLS_HANDSHAKE_CODE = /^ERR_SSL_|^ERR_TLS_|^EPROTO$/;
@@ -65,8 +85,12 @@ export class HttpsTransport implements Transport {
   private readonly connectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxResponseBytes: number;
-  private readonly agent: http.Agent;
-  private readonly pending = new Set<net.Socket>();
+  private readonly tlsMode: TlsMode;
+  private readonly secure: boolean;
+  private agent: Http.Agent | undefined;
+  private modules: NetworkModules | undefined;
+  private closed = false;
+  private readonly pending = new Set<Net.Socket>();
 
   constructor(options: HttpsTransportOptions) {
     let url: URL;
@@ -109,20 +133,33 @@ export class HttpsTransport implements Transport {
       DEFAULT_MAX_RESPONSE_BYTES,
       "maxResponseBytes",
     );
-    this.agent = secure ? this.tlsAgent(tlsPlan(options.tls ?? { mode: "system" })) : this.plainAgent();
+    this.secure = secure;
+    this.tlsMode = options.tls ?? { mode: "system" };
+    // Checked now so that a bad pin is a usage error at construction, not at the first request.
+    tlsPlan(this.tlsMode);
   }
 
-  post(requestXml: string, options: { signal?: AbortSignal } = {}): Promise<TransportResponse> {
-    return this.attempt(requestXml, options.signal, Date.now() + this.requestTimeoutMs, true);
+  async post(requestXml: string, options: { signal?: AbortSignal } = {}): Promise<TransportResponse> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    if (!this.modules) this.modules = await loadNetworkModules();
+    if (this.closed) {
+      throw new TransportError(`the connection to ${this.origin} was closed before the request`, {
+        url: this.origin,
+      });
+    }
+    this.agent ??= this.secure ? this.tlsAgent(this.modules, tlsPlan(this.tlsMode)) : this.plainAgent(this.modules);
+    return this.attempt(this.modules, requestXml, options.signal, deadline, true);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.closed = true;
+    this.agent?.destroy();
     for (const socket of this.pending) socket.destroy();
     this.pending.clear();
   }
 
   private attempt(
+    modules: NetworkModules,
     requestXml: string,
     signal: AbortSignal | undefined,
     deadline: number,
@@ -130,7 +167,7 @@ export class HttpsTransport implements Transport {
   ): Promise<TransportResponse> {
     return new Promise<TransportResponse>((resolve, reject) => {
       const body = `reqxml=${encodeURIComponent(requestXml)}`;
-      const request = (this.endpoint.protocol === "https:" ? https : http).request(this.endpoint, {
+      const request = (this.endpoint.protocol === "https:" ? modules.https : modules.http).request(this.endpoint, {
         method: "POST",
         agent: this.agent,
         headers: {
@@ -162,7 +199,7 @@ export class HttpsTransport implements Transport {
           mapped.code === "ECONNRESET" &&
           Date.now() < deadline
         ) {
-          this.attempt(requestXml, signal, deadline, false).then(resolve, reject);
+          this.attempt(modules, requestXml, signal, deadline, false).then(resolve, reject);
           return;
         }
         reject(mapped);
@@ -240,12 +277,12 @@ export class HttpsTransport implements Transport {
   }
 
   /** Plain TCP for `http://` (emulator only); the connect timeout still applies. */
-  private plainAgent(): http.Agent {
+  private plainAgent({ http, net }: NetworkModules): Http.Agent {
     const agent = new http.Agent({ keepAlive: true });
     const connectTimeoutMs = this.connectTimeoutMs;
     // Node's Agent accepts createConnection(options, callback) and waits for the callback.
     (agent as unknown as { createConnection: unknown }).createConnection = (
-      options: net.NetConnectOpts,
+      options: Net.NetConnectOpts,
       callback: CreateCallback,
     ): undefined => {
       const socket = net.connect(options);
@@ -259,10 +296,10 @@ export class HttpsTransport implements Transport {
    * The socket is handed to the HTTP request only on secureConnect, after Node's verification
    * (system, ca) or our fingerprint check (pin). Until then the request has no socket to write to.
    */
-  private tlsAgent(plan: TlsPlan): http.Agent {
+  private tlsAgent({ https, tls }: NetworkModules, plan: TlsPlan): Http.Agent {
     const agent = new https.Agent({ keepAlive: true });
     (agent as unknown as { createConnection: unknown }).createConnection = (
-      options: tls.ConnectionOptions,
+      options: Tls.ConnectionOptions,
       callback: CreateCallback,
     ): undefined => {
       const socket = tls.connect({ ...options, ...plan.connect });
@@ -291,7 +328,7 @@ export class HttpsTransport implements Transport {
   }
 
   private watchConnect(
-    socket: net.Socket,
+    socket: Net.Socket,
     readyEvent: "connect" | "secureConnect",
     timeoutMs: number,
     callback: CreateCallback,

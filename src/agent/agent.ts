@@ -295,10 +295,9 @@ export class Agent {
       journal: this.options.journal,
       naming: this.options.naming,
       batchSize,
-      // Read before every round: once false, no new round starts (the current one finishes).
-      get deadline() {
-        return stopping() ? 0 : budgetEnd;
-      },
+      deadline: budgetEnd,
+      // Once false, no new round starts (the current one finishes).
+      shouldContinue: () => !stopping(),
       onRound: (round) => {
         if (round.added + round.removed + round.failed < batchSize) caughtUp = true;
         this.logRound(round);

@@ -12,6 +12,11 @@ export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as co
 export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;
 export type CommandName = (typeof ACTIONS)[number] | (typeof OPERATIONS)[number];
 
+/** The commands Fail2ban runs: short output, and a time budget below the action's timeout. */
+export function isHookCommand(name: CommandName): boolean {
+  return (ACTIONS as readonly string[]).includes(name);
+}
+
 export interface ParsedCommand {
   name: CommandName;
   configFile: string | undefined;

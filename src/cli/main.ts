@@ -4,7 +4,7 @@
  * code (never process.exit() after writing, or a piped line may be lost).
  */
 import { UsageError } from "../errors/base.ts";
-import { ACTIONS, parseCommand } from "./args.ts";
+import { isHookCommand, parseCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { USAGE } from "./help.ts";
 import { processOutput } from "./output.ts";
@@ -37,11 +37,9 @@ async function main(argv: string[]): Promise<number> {
   // commands Fail2ban runs are capped.
   return runCommand(
     parsed,
-    HOOK_COMMANDS.has(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY),
+    isHookCommand(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY),
   );
 }
-
-const HOOK_COMMANDS = new Set<string>(ACTIONS);
 
 // A reader that goes away (`| head`) must not turn into a crash trace.
 for (const stream of [process.stdout, process.stderr]) {

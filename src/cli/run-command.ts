@@ -2,10 +2,12 @@
 import { type ActionOutcome, ban, check, flush, Session, start, stop, unban } from "../action/index.ts";
 import { loadConfig } from "../config/index.ts";
 import { ConfigError, F2bError, redactSecrets, UsageError } from "../errors/base.ts";
-import type { ParsedCommand } from "./args.ts";
+import { isHookCommand, type ParsedCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import type { Output } from "./output.ts";
 import { withStateDirFromEnv } from "./state-dir.ts";
+
+const UNBOUNDED_BUDGET_MS = 365 * 24 * 3600 * 1000;
 
 /** The jail a ban belongs to when the caller names none (the original's command line). */
 const DEFAULT_JAIL = "default";
@@ -105,7 +107,9 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
     const loaded = await loadConfig(command.configFile === undefined ? {} : { path: command.configFile });
     for (const warning of loaded.warnings) output.err(`${prefix}: warning: ${warning}`);
     const config = withStateDirFromEnv(loaded.config);
-    const budgetMs = config.deliveryBudgetMs;
+    // Only Fail2ban's hooks run against Fail2ban's timeout; the agent and commands run by hand
+    // keep the configured request timeouts for as long as they need.
+    const budgetMs = isHookCommand(command.name) ? config.deliveryBudgetMs : UNBOUNDED_BUDGET_MS;
     session = new Session({
       config,
       budgetMs,

@@ -38,6 +38,8 @@ export interface DeliveryOptions {
   /** Epoch ms after which no new round starts. */
   deadline: number;
   now?: () => number;
+  /** Asked before every round; false stops before the next round (the agent on SIGTERM). */
+  shouldContinue?: () => boolean;
   /** Told about every push round (the agent logs one line each). */
   onRound?: (round: RoundReport) => void;
 }
@@ -120,7 +122,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
       break;
     }
     status.pendingSince ??= now();
-    if (now() >= options.deadline) break;
+    if (now() >= options.deadline || options.shouldContinue?.() === false) break;
 
     const { add, remove } = roundOf(changes, options.naming, options.batchSize);
     // Say what we are about to change before changing it: if we die between the firewall's

@@ -5,7 +5,8 @@
  * deleted; hosts without our prefix are never touched.
  */
 import { runningAgentPid } from "../agent/alive.ts";
-import { deliverPending, FAMILIES, reconcile } from "../delivery/index.ts";
+import { beforeDeadline, deliverPending, FAMILIES, reconcile } from "../delivery/index.ts";
+import { F2bError } from "../errors/base.ts";
 import { lockUntil } from "../journal/index.ts";
 import type { IpFamily } from "../protocol/model.ts";
 import { describeDelivery } from "./deliver-now.ts";
@@ -36,12 +37,24 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
   const lock = await lockUntil(session.deliveryLockPath, session.deadline);
   if (!lock) return done(`flush (${scope}) journaled; ${describeDelivery({ kind: "busy" })}`);
   try {
-    const { plan, result } = await reconcile({
-      client: session.firewall(),
-      journal: session.journal,
-      naming: session.naming,
-      families,
-    });
+    let cleanup: string;
+    try {
+      const { plan, result } = await beforeDeadline(
+        reconcile({ client: session.firewall(), journal: session.journal, naming: session.naming, families }),
+        session.deadline,
+        "flush on the firewall",
+      );
+      const failures =
+        result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
+      cleanup = `removed ${result.absent.length} of ${plan.remove.length} host(s) no jail holds${failures}`;
+    } catch (error) {
+      // Like ban and unban: the flush is journaled, so Fail2ban must not see a failure (it would
+      // run its consistency check, not per-address unbans). What is left stays pending.
+      if (!(error instanceof F2bError)) throw error;
+      return done(
+        `flush (${scope}) journaled; the firewall was not cleaned up yet, it stays pending: ${error.toLine()}`,
+      );
+    }
     const rest = await deliverPending({
       client: session.firewall(),
       journal: session.journal,
@@ -49,12 +62,7 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
       batchSize: session.config.maxEntitiesPerRequest,
       deadline: session.deadline,
     });
-    const failures =
-      result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
-    return done(
-      `flush (${scope}): removed ${result.absent.length} of ${plan.remove.length} host(s) no jail holds${failures}; ` +
-        describeDelivery({ kind: "delivered", report: rest }),
-    );
+    return done(`flush (${scope}): ${cleanup}; ${describeDelivery({ kind: "delivered", report: rest })}`);
   } finally {
     lock.release();
   }

@@ -5,13 +5,17 @@
  * banned" (that jail's holds are kept), because a wrong "empty" would unblock every attacker.
  */
 import { promisify } from "node:util";
-import { F2bError } from "../errors/base.ts";
-import { parseBanTarget } from "../fail2ban/index.ts";
-import type { JournalRecord } from "../journal/index.ts";
+import { F2bError, UsageError } from "../errors/base.ts";
+import { type BanTarget, parseBanTarget } from "../fail2ban/index.ts";
+import type { BanState, JournalRecord } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
 /** child_process loads only here: a top-level import would land in every hook's start-up. */
-async function run(program: string, args: string[], options: { timeout: number }): Promise<{ stdout: string }> {
+async function run(
+  program: string,
+  args: string[],
+  options: { timeout: number },
+): Promise<{ stdout: string }> {
   const { execFile } = await import("node:child_process");
   return promisify(execFile)(program, args, options);
 }
@@ -78,7 +82,14 @@ export function parseBansWithTime(jail: string, output: string): Fail2banBan[] {
     const [, ip, y, mo, d, h, mi, s, bantime] = m;
     const start =
       new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)).getTime() / 1000;
-    const target = parseBanTarget(ip!);
+    let target: BanTarget;
+    try {
+      target = parseBanTarget(ip!);
+    } catch (error) {
+      // An address our policy refuses (e.g. a /4): skip it, never fail the whole rebuild.
+      if (error instanceof UsageError) continue;
+      throw error;
+    }
     const seconds = Number(bantime);
     bans.push({
       jail,
@@ -127,7 +138,12 @@ export interface Fail2banRebuild {
  * The journal records that make our holds equal to what Fail2ban reports. A jail that lists no
  * bans keeps its holds: an empty answer is never taken to mean that nothing is banned.
  */
-export function recordsFromFail2ban(jails: string[], bans: Fail2banBan[], now: number): Fail2banRebuild {
+export function recordsFromFail2ban(
+  jails: string[],
+  bans: Fail2banBan[],
+  now: number,
+  before: BanState,
+): Fail2banRebuild {
   const records: JournalRecord[] = [];
   const kept: string[] = [];
   for (const jail of jails) {
@@ -136,7 +152,12 @@ export function recordsFromFail2ban(jails: string[], bans: Fail2banBan[], now: n
       kept.push(jail);
       continue;
     }
-    records.push({ t: "flush", at: now, jail });
+    // Release only the holds this jail had before Fail2ban was asked and that it no longer
+    // lists: a blanket flush would also erase a ban a hook journaled while we were reading.
+    const listed = new Set(own.map((b) => b.target));
+    for (const [target, holds] of before.holds) {
+      if (holds.jails.has(jail) && !listed.has(target)) records.push({ t: "unban", at: now, jail, target });
+    }
     for (const ban of own) {
       records.push({
         t: "ban",
@@ -152,14 +173,15 @@ export function recordsFromFail2ban(jails: string[], bans: Fail2banBan[], now: n
 }
 
 export async function rebuildFromFail2ban(session: Session, options: { dryRun: boolean }): Promise<string> {
+  const before = session.journal.load().state;
   const { jails, bans } = await readFail2banBans(clientOptionsFromEnv());
   if (jails.length === 0) {
     throw new Fail2banReadError(`no Fail2ban jail uses an action named like "sophosxg"`, {
       hint: "check `fail2ban-client get <jail> actions`; nothing was changed",
     });
   }
-  const { records, kept } = recordsFromFail2ban(jails, bans, Date.now());
-  // One append: the flush and the bans of a jail land together or not at all.
+  const { records, kept } = recordsFromFail2ban(jails, bans, Date.now(), before);
+  // One append: the releases and the bans of a jail land together or not at all.
   if (!options.dryRun) session.journal.append(records);
   const keptNote =
     kept.length > 0 ? `; kept the local holds of ${kept.join(", ")} (Fail2ban listed no bans there)` : "";

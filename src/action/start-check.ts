@@ -3,13 +3,17 @@
  * nothing else) and then delivers anything left pending; `check` reads without writing;
  * `stop` changes nothing, because the groups are used in firewall rules.
  */
-import { ensureGroups } from "../delivery/index.ts";
+import { beforeDeadline, ensureGroups } from "../delivery/index.ts";
 import { deliverNow, describeDelivery } from "./deliver-now.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
 export async function start(session: Session): Promise<ActionOutcome> {
-  const checks = await ensureGroups(session.firewall(), session.naming.groups, { create: true });
+  const checks = await beforeDeadline(
+    ensureGroups(session.firewall(), session.naming.groups, { create: true }),
+    session.deadline,
+    "make sure the groups exist",
+  );
   const groups = checks.map((c) => `${c.name} (${c.family}) ${c.state}`).join(", ");
   if (session.dryRun) return done(`dry run: groups ${groups}; nothing was sent`);
   const delivery = await deliverNow(session);

@@ -295,9 +295,11 @@ export class Agent {
       journal: this.options.journal,
       naming: this.options.naming,
       batchSize,
-      deadline: budgetEnd,
-      // Once false, no new round starts (the current one finishes).
-      shouldContinue: () => !stopping(),
+      // No deadline inside a round: an abandoned round would go on writing after the delivery
+      // lock is released, racing the next one (a stale shard write could drop addresses). The
+      // budget is enforced between rounds instead; once false, no new round starts.
+      deadline: Number.POSITIVE_INFINITY,
+      shouldContinue: () => !stopping() && Date.now() < budgetEnd,
       onRound: (round) => {
         if (round.added + round.removed + round.failed < batchSize) caughtUp = true;
         this.logRound(round);

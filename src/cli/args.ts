@@ -81,10 +81,12 @@ function number(option: string, value: string | undefined, integer: boolean): nu
   return parsed;
 }
 
+/**
+ * Informational only (the journal makes a restored ban cheap either way), so an odd value, such
+ * as a `<restored>` tag an older Fail2ban leaves unresolved, must not make us drop the ban.
+ */
 function restoredFlag(value: string | undefined): boolean {
-  if (value === undefined || value === "0") return false;
-  if (value === "1") return true;
-  throw new UsageError(`--restored ${JSON.stringify(value)} must be 0 or 1`);
+  return value === "1";
 }
 
 /**

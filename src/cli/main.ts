@@ -3,7 +3,7 @@
  * The f2b-sophosxg command line. Kept thin: parse, run, print a few short lines, set the exit
  * code (never process.exit() after writing, or a piped line may be lost).
  */
-import { UsageError } from "../errors/base.ts";
+import { redactSecrets, UsageError } from "../errors/base.ts";
 import { isHookCommand, parseCommand } from "./args.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { USAGE } from "./help.ts";
@@ -35,10 +35,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Commands people run by hand may print a lot (list --json of thousands of bans); only the
   // commands Fail2ban runs are capped.
-  return runCommand(
-    parsed,
-    isHookCommand(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY),
-  );
+  return runCommand(parsed, isHookCommand(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY));
 }
 
 // A reader that goes away (`| head`) must not turn into a crash trace.
@@ -53,7 +50,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`f2b-sophosxg: ${(error as Error)?.message ?? String(error)}\n`);
+    process.stderr.write(`f2b-sophosxg: ${redactSecrets(String((error as Error)?.message ?? error))}\n`);
     process.exitCode = ExitCode.failure;
   },
 );

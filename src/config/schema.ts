@@ -64,7 +64,8 @@ export const keySchemas = {
   connect_timeout_ms: integer(100, 600_000),
   request_timeout_ms: integer(1000, 600_000),
   max_entities_per_request: integer(1, 1000),
-  delivery_budget_ms: integer(1000, 50_000),
+  // At most 40 s: the action's timeout is 60 s and a hook also starts, waits for locks and closes.
+  delivery_budget_ms: integer(1000, 40_000),
   iplist_shard_size: integer(1, 1000),
   state_dir: v.pipe(
     plainText(),

@@ -10,6 +10,9 @@ export class DeadlineError extends F2bError {
  * time budget even when a slow firewall is half-way through a round.
  */
 export async function beforeDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  // No deadline (the agent, which stops between rounds instead): wait for the work itself.
+  // Never hand setTimeout an infinite delay: Node would fire it at once.
+  if (!Number.isFinite(deadline)) return work;
   const remaining = deadline - Date.now();
   if (remaining <= 0) throw new DeadlineError(`no time left to ${what}`);
   let timer: NodeJS.Timeout | undefined;

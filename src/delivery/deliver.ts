@@ -35,7 +35,11 @@ export interface DeliveryOptions {
   naming: Naming;
   /** Entities per push round; the client splits further by its own bound. */
   batchSize: number;
-  /** Epoch ms after which no new round starts. */
+  /**
+   * Epoch ms after which no new round starts and a round in flight is abandoned (a hook must
+   * finish within Fail2ban's timeout; its client is closed right after). Infinity for the
+   * agent, which stops between rounds through `shouldContinue`.
+   */
   deadline: number;
   now?: () => number;
   /** Asked before every round; false stops before the next round (the agent on SIGTERM). */
@@ -112,6 +116,9 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   let journalRecords = 0;
   const migration = await migrateIfNeeded(options, report, status, now);
   if (migration) return finish(options, status, report, now, 0);
+  // Targets the firewall refused in this run: left for the next run, so that one entity it keeps
+  // refusing does not hold back everything queued behind it.
+  const refused = new Set<string>();
   for (;;) {
     const loaded = options.journal.load();
     journalRecords = loaded.records;
@@ -122,6 +129,11 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
       break;
     }
     status.pendingSince ??= now();
+    for (const target of refused) {
+      changes.add.delete(target);
+      changes.remove.delete(target);
+    }
+    if (changes.add.size + changes.remove.size === 0) break;
     if (now() >= options.deadline || options.shouldContinue?.() === false) break;
 
     const { add, remove } = roundOf(changes, options.naming, options.batchSize);
@@ -186,8 +198,14 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (roundError) {
       report.error = roundError;
       status.lastError = { at: now(), message: roundError.toLine() };
-      if (!recordError) report.pending -= present.length + absent.length;
-      break;
+      if (thrown !== undefined || recordError) {
+        if (!recordError) report.pending -= present.length + absent.length;
+        break;
+      }
+      // Only some entities were refused: set them aside and go on with the rest.
+      const settled = new Set([...present, ...absent]);
+      for (const target of [...add, ...remove]) if (!settled.has(target)) refused.add(target);
+      continue;
     }
     status.lastSuccessAt = now();
   }

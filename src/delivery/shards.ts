@@ -8,6 +8,7 @@
  * is unlinked from the group with a placeholder address from the documentation ranges, never a
  * routable one, and then removed. The placeholder is never counted as banned.
  */
+import { parseTargetSyntax } from "../fail2ban/index.ts";
 import type { IpFamily, IpHost } from "../protocol/model.ts";
 
 export type Layout = "hosts" | "iplist";
@@ -41,11 +42,26 @@ export function parseShardName(prefix: string, name: string): { family: IpFamily
   return { family: m[1] === "v4" ? "IPv4" : "IPv6", n: Number(m[2]) };
 }
 
+function canonicalAddress(text: string, family: IpFamily): string | undefined {
+  try {
+    const target = parseTargetSyntax(text);
+    return target.kind === "ip" && target.family === family ? target.canonical : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An IPList host of ours read from the firewall, as a shard (placeholder dropped); else undefined. */
 export function shardFromHost(prefix: string, host: IpHost): Shard | undefined {
   const parsed = parseShardName(prefix, host.name);
   if (!parsed || host.hostType !== "IPList" || host.ipFamily !== parsed.family) return undefined;
-  const addresses = (host.listOfIpAddresses ?? []).filter((a) => a !== SHARD_PLACEHOLDER[parsed.family]);
+  // The firewall may spell an address differently than we wrote it (an expanded or upper-case
+  // IPv6 address): compare in canonical form, and drop what is not one address of this family.
+  const addresses: string[] = [];
+  for (const text of host.listOfIpAddresses ?? []) {
+    const address = canonicalAddress(text, parsed.family);
+    if (address !== undefined && address !== SHARD_PLACEHOLDER[parsed.family]) addresses.push(address);
+  }
   return { name: host.name, family: parsed.family, n: parsed.n, addresses };
 }
 

@@ -31,6 +31,7 @@ export const FAIL2BAN_DIR_ENV = "F2B_SOPHOSXG_FAIL2BAN_DIR";
 export const DEFAULT_FAIL2BAN_DIR = "/etc/fail2ban";
 /** The IP host the write probe creates and deletes: ours (our prefix), never in a group. */
 export const PROBE_SUFFIX = "doctor_probe";
+const PROBE_DESCRIPTION = "f2b-sophosxg doctor write probe (deleted at once)";
 /** TEST-NET-1 (RFC 5737): documentation only, never a real source of traffic. */
 export const PROBE_ADDRESS = "192.0.2.254";
 
@@ -492,20 +493,32 @@ async function objectSteps(report: Report, client: SophosClient, config: Config)
 
 async function writeProbe(report: Report, client: SophosClient, config: Config, fix: string): Promise<void> {
   const name = `${config.prefix}${PROBE_SUFFIX}`;
+  const probe = {
+    name,
+    ipFamily: "IPv4" as const,
+    hostType: "IP" as const,
+    ipAddress: PROBE_ADDRESS,
+    description: PROBE_DESCRIPTION,
+    hostGroups: [],
+  };
   try {
-    const [added] = await client.setIpHosts(
-      [
-        {
-          name,
-          ipFamily: "IPv4",
-          hostType: "IP",
-          ipAddress: PROBE_ADDRESS,
-          description: "f2b-sophosxg doctor write probe (deleted at once)",
-          hostGroups: [],
-        },
-      ],
-      "upsert",
-    );
+    // `add`, never an upsert: an object of that name that is not our probe must stay as it is.
+    let [added] = await client.setIpHosts([probe], "add");
+    if (added !== undefined && added.code === 502) {
+      const [existing] = await client.getIpHosts({ key: "Name", criteria: "=", value: name });
+      if (existing?.description !== PROBE_DESCRIPTION) {
+        report.line(
+          "FAIL",
+          "write",
+          `an IP host named ${name} exists and is not doctor's probe; left alone`,
+          `rename or delete ${name} on the firewall, or change "iphost_prefix"`,
+        );
+        return;
+      }
+      // A probe left behind by an interrupted doctor run.
+      await client.removeIpHosts([name]);
+      [added] = await client.setIpHosts([probe], "add");
+    }
     if (added !== undefined && !added.ok) {
       report.line("FAIL", "write", `cannot create IP host ${name}: ${added.text}`, fix);
       return;

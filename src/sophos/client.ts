@@ -10,6 +10,7 @@ import {
   type IpHostGroup,
   parseXml,
   type SetOperation,
+  textOf,
   XmlSyntaxError,
 } from "../protocol/index.ts";
 import { getResults, ipHostFromNode, ipHostGroupFromNode, writeOutcomes } from "./entity-results.ts";
@@ -79,8 +80,13 @@ export class SophosClient {
   /** `like` is a substring match on the firewall, so the answer is narrowed to names starting with `prefix`. */
   async getIpHostsByNamePrefix(prefix: string): Promise<IpHost[]> {
     if (prefix === "") return this.getIpHosts();
-    const hosts = await this.getIpHosts({ key: "Name", criteria: "like", value: prefix });
-    return hosts.filter((host) => host.name.startsWith(prefix));
+    const filter: GetFilter = { key: "Name", criteria: "like", value: prefix };
+    const response = await this.request("get", "IPHost", 0, getXml("IPHost", filter));
+    // Narrow by name before reading each object: a foreign host that merely contains the prefix,
+    // of a kind we do not read, must not make the whole answer fail.
+    return getResults(response, "IPHost", this.url)
+      .filter((node) => textOf(node.Name)?.startsWith(prefix) === true)
+      .map((node) => ipHostFromNode(node, this.url));
   }
 
   async getIpHostGroups(filter?: GetFilter): Promise<IpHostGroup[]> {

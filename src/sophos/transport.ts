@@ -52,9 +52,12 @@ let networkModules: Promise<NetworkModules> | undefined;
  * Fail2ban hook only journals, and these modules cost a noticeable part of a process start.
  */
 function loadNetworkModules(): Promise<NetworkModules> {
-  networkModules ??= Promise.all([import("node:http"), import("node:https"), import("node:net"), import("node:tls")]).then(
-    ([http, https, net, tls]) => ({ http, https, net, tls }),
-  );
+  networkModules ??= Promise.all([
+    import("node:http"),
+    import("node:https"),
+    import("node:net"),
+    import("node:tls"),
+  ]).then(([http, https, net, tls]) => ({ http, https, net, tls }));
   return networkModules;
 }
 
@@ -147,14 +150,19 @@ export class HttpsTransport implements Transport {
         url: this.origin,
       });
     }
-    this.agent ??= this.secure ? this.tlsAgent(this.modules, tlsPlan(this.tlsMode)) : this.plainAgent(this.modules);
+    this.agent ??= this.secure
+      ? this.tlsAgent(this.modules, tlsPlan(this.tlsMode))
+      : this.plainAgent(this.modules);
     return this.attempt(this.modules, requestXml, options.signal, deadline, true);
   }
 
   close(): void {
     this.closed = true;
     this.agent?.destroy();
-    for (const socket of this.pending) socket.destroy();
+    // With an error, so that a connection still in its handshake reports back (its request then
+    // fails at once) instead of waiting for its timers and keeping the process alive.
+    const closed = new TransportError(`the connection to ${this.origin} was closed`, { url: this.origin });
+    for (const socket of [...this.pending]) socket.destroy(closed);
     this.pending.clear();
   }
 
@@ -167,15 +175,18 @@ export class HttpsTransport implements Transport {
   ): Promise<TransportResponse> {
     return new Promise<TransportResponse>((resolve, reject) => {
       const body = `reqxml=${encodeURIComponent(requestXml)}`;
-      const request = (this.endpoint.protocol === "https:" ? modules.https : modules.http).request(this.endpoint, {
-        method: "POST",
-        agent: this.agent,
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          "Content-Length": Buffer.byteLength(body),
-          Accept: "application/xml",
+      const request = (this.endpoint.protocol === "https:" ? modules.https : modules.http).request(
+        this.endpoint,
+        {
+          method: "POST",
+          agent: this.agent,
+          headers: {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": Buffer.byteLength(body),
+            Accept: "application/xml",
+          },
         },
-      });
+      );
       let settled = false;
       let answered = false;
       const finish = (error: Error | undefined, value?: TransportResponse): void => {
@@ -218,6 +229,8 @@ export class HttpsTransport implements Transport {
           ),
         remaining,
       );
+      // The socket keeps the process alive while the exchange runs; the timer alone must not.
+      timer.unref();
       const onAbort = (): void =>
         finish(
           new TransportError(`the request to ${this.origin} was aborted`, {

@@ -124,7 +124,6 @@ const BAD_INPUT: { args: string[]; message: RegExp }[] = [
   { args: ["ban", "--ip", "192.0.2.1", "--family", "inet6"], message: /IPv4, but --family/ },
   { args: ["ban", "--ip", "192.0.2.1", "--time", "<time>"], message: /not a/ },
   { args: ["ban", "--ip", "192.0.2.1", "--bantime", "soon"], message: /not a/ },
-  { args: ["ban", "--ip", "192.0.2.1", "--restored", "2"], message: /0 or 1/ },
   { args: ["ban", "--ip", "192.0.2.1", "--bogus"], message: /bogus/ },
   { args: ["ban", "--ip", "192.0.2.1", "extra"], message: /unexpected argument/ },
   { args: ["start", "--ip", "192.0.2.1"], message: /only for ban and unban/ },
@@ -144,6 +143,14 @@ test("bad input exits 2 with one clear line and nothing is sent", async () => {
   }
   const status = await runCli(["status", "--configfile", config]);
   assert.match(status.stdout, /0 journal record\(s\)/, "nothing was journaled");
+});
+
+test("an odd --restored (informational only) never drops the ban", async () => {
+  for (const restored of ["2", "<restored>", "yes"]) {
+    const r = await runCli(["ban", "--ip", "192.0.2.1", "--restored", restored, "--configfile", config]);
+    assert.equal(r.code, 0, `${restored}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /ban 192\.0\.2\.1 .*journaled/, restored);
+  }
 });
 
 test("an --configfile that is an unresolved tag, or missing, exits 2 before anything is sent", async () => {

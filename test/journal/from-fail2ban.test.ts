@@ -43,6 +43,15 @@ describe("from fail2ban", () => {
     assert.deepEqual(parseBansWithTime("sshd", ""), []);
   });
 
+  it("skips an address our policy refuses instead of failing the whole rebuild", () => {
+    const output =
+      "127.0.0.1 \t2026-11-21 06:59:30 + 3600 = 2026-11-21 07:59:30\n192.0.2.9 \t2026-11-21 06:59:30 + 3600 = 2026-11-21 07:59:30";
+    assert.deepEqual(
+      parseBansWithTime("sshd", output).map((b) => b.target),
+      ["192.0.2.9"],
+    );
+  });
+
   it("refuses output it does not understand (and so changes nothing)", () => {
     assert.throws(() => parseBansWithTime("sshd", "192.0.2.9 198.51.100.3\n"), Fail2banReadError);
     assert.throws(
@@ -72,16 +81,27 @@ describe("from fail2ban", () => {
       },
     ])
       applyRecord(state, r);
+    const before = structuredClone(state);
     const { records, kept } = recordsFromFail2ban(
       ["sshd", "nginx"],
       [{ jail: "sshd", target: "192.0.2.3", family: "IPv4", expiresAt: null }],
       1000,
+      before,
     );
     assert.deepEqual(kept, ["nginx"]);
+    // A hook journals a ban while Fail2ban is being read: the rebuild must not erase it.
+    applyRecord(state, {
+      t: "ban",
+      at: 2,
+      jail: "sshd",
+      target: "192.0.2.9",
+      family: "IPv4",
+      expiresAt: null,
+    });
     for (const r of records) applyRecord(state, r);
-    assert.deepEqual([...desiredTargets(state, 0).keys()].sort(), ["192.0.2.2", "192.0.2.3"]);
+    assert.deepEqual([...desiredTargets(state, 0).keys()].sort(), ["192.0.2.2", "192.0.2.3", "192.0.2.9"]);
     // Every jail empty: nothing at all is released.
-    const none = recordsFromFail2ban(["sshd", "nginx"], [], 1000);
+    const none = recordsFromFail2ban(["sshd", "nginx"], [], 1000, before);
     assert.deepEqual(none.records, []);
     assert.deepEqual(none.kept, ["sshd", "nginx"]);
   });

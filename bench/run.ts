@@ -1,46 +1,69 @@
 /**
- * `npm run bench [-- options]`: waves of bans and then the matching unbans, sent the way
- * Fail2ban sends them (one hook process after another, the built CLI in dist/), against the
- * embedded emulator with its realistic latency profile (1 s per read, 6 s per write), time-scaled.
+ * `npm run bench [-- options]`: two sections, both against the embedded emulator, time-scaled.
+ *
+ * 1. Agent vs hooks (`--sections modes`): waves of bans and then the matching unbans, sent the way
+ * Fail2ban sends them (one hook process after another, the built CLI in dist/), with the
+ * emulator's realistic latency profile (1 s per read, 6 s per write), in the `hosts` layout.
  * Two modes: `agent` (the agent runs, hooks only journal) and `hook` (no agent: each hook
  * delivers itself, the baseline).
  *
- * Default run (a few minutes on 2 cores): waves of 1, 100 and 1,000 in both modes, except the
- * 1,000-unban wave of the baseline, which is skipped (about 3.5 min of hooks on its own); add
- * `--all-baseline` to run it. `--full` adds a 10,000 wave in agent mode only (about 15 min per
- * direction). `--waves 1,100` picks sizes, `--modes agent` picks modes, `--time-scale X`
- * (default 0.01: a 6 s write takes 60 ms), `--batch N` the config's max_entities_per_request
- * (default 1000 here; the product default is 100). `--direct N` also measures the agent alone on
- * N bans journaled at once (no hook processes), to see its memory and request count at scale.
+ * Default run: waves of 1, 100 and 1,000 in both modes, except the 1,000-unban wave of the
+ * baseline, which is skipped (about 3.5 min of hooks on its own); add `--all-baseline` to run it.
+ * `--full` adds a 10,000 wave in agent mode only (about 15 min per direction). `--waves 1,100`
+ * picks sizes, `--modes agent` picks modes, `--time-scale X` (default 0.01: a 6 s write takes
+ * 60 ms), `--batch N` the config's max_entities_per_request (default 1000 here; the product
+ * default is 100). `--direct N` also measures the agent alone on N bans journaled at once (no hook
+ * processes), to see its memory and request count at scale.
  *
  * The agent runs with its product defaults (quiet 300 ms, max delay 15 s), which are wall-clock
  * times: hooks are not time-scaled, so neither is the agent's debounce. The "last hook → on
  * firewall" figure rescales wall time by 1/timeScale, so the agent's wall-clock quiet time
  * counts 100x there (300 ms quiet = 30 emulated seconds at 0.01).
  *
- * Prints a table and writes bench/results/<timestamp>.json.
+ * 2. Layouts × cost models (`--sections layouts`, see bench/layouts.ts): the `hosts` and
+ * `iplist` layouts under the per-request (6 s per write request) and the per-entity (6 s per
+ * written entity) cost model, agent only, each wave journaled at once (no hook processes). Same
+ * waves (`--full`: 10,000 too, cheap here); `--layouts`, `--costs`, `--shard-size N`
+ * (iplist_shard_size, default 1000), `--write-budget-ms N` (default 6000: the longest wall time
+ * one write request may take; cells above it run at a lower time scale, which the table shows).
+ * Its time to enforce counts the modelled firewall latency at real speed and everything else at
+ * wall-clock speed (no 100x on the agent's debounce).
+ *
+ * Prints the tables and writes bench/results/<timestamp>.json (sections `results`, `layouts`).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type RunningEmulator, startEmulator } from "../src/emulator/index.ts";
 import { REALISTIC_LATENCY } from "../src/emulator/options.ts";
 import { Journal } from "../src/journal/index.ts";
+import { GROUP_V4, REPO, TEST_PASSWORD, TEST_USER, tempDir, writeConfig } from "../test/support/harness.ts";
 import {
-  CLI as BUILT_CLI,
-  GROUP_V4,
-  PREFIX,
-  REPO,
-  TEST_PASSWORD,
-  TEST_USER,
-  tempDir,
-  writeConfig,
-} from "../test/support/harness.ts";
+  type AgentHandle,
+  addressesFor,
+  CLI,
+  type Direction,
+  markdownTable,
+  ourHostCount,
+  peakRssMb,
+  runCli,
+  sleep,
+  startAgentProcess,
+  stopAgent,
+} from "./common.ts";
+import {
+  COST_MODELS,
+  type CostModel,
+  type Layout,
+  type LayoutResult,
+  layoutRatios,
+  layoutTable,
+  ratioTable,
+  runLayoutBench,
+} from "./layouts.ts";
 
 type Mode = "agent" | "hook";
-type Direction = "ban" | "unban";
 
 interface WaveResult {
   mode: Mode;
@@ -66,6 +89,11 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "0.01" },
     batch: { type: "string", default: "1000" },
     direct: { type: "string" },
+    sections: { type: "string", default: "modes,layouts" },
+    layouts: { type: "string", default: "hosts,iplist" },
+    costs: { type: "string", default: "per-request,per-entity" },
+    "shard-size": { type: "string", default: "1000" },
+    "write-budget-ms": { type: "string", default: "6000" },
   },
 });
 
@@ -74,66 +102,21 @@ const batch = Number(values.batch);
 const waves = (values.waves ?? (values.full ? "1,100,1000,10000" : "1,100,1000")).split(",").map(Number);
 const modes = values.modes!.split(",") as Mode[];
 const direct = values.direct === undefined ? undefined : Number(values.direct);
-
-// A copy of dist/ taken at start: a rebuild during the run (npm test elsewhere) must not pull the CLI away.
-const distCopy = mkdtempSync(join(tmpdir(), "f2b-bench-dist-"));
-cpSync(join(BUILT_CLI, ".."), distCopy, { recursive: true });
-const CLI = join(distCopy, "f2b-sophosxg.mjs");
-process.on("exit", () => rmSync(distCopy, { recursive: true, force: true }));
-
-/** Async on purpose: the emulator answers from this very process. */
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stderr }));
-  });
-}
+const sections = new Set(values.sections!.split(","));
+const layouts = values.layouts!.split(",") as Layout[];
+const costs = values.costs!.split(",") as CostModel[];
+const shardSize = Number(values["shard-size"]);
+const writeBudgetMs = Number(values["write-budget-ms"]);
+for (const c of costs) if (!(c in COST_MODELS)) throw new Error(`unknown cost model ${c}`);
+for (const l of layouts) if (l !== "hosts" && l !== "iplist") throw new Error(`unknown layout ${l}`);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function address(i: number): string {
-  return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) + 0}`;
-}
-
-function addressesFor(wave: number): string[] {
-  // 10.0.0.0 upwards, skipping .0 and .255 host parts so every address looks like a host.
-  const out: string[] = [];
-  for (let i = 0; out.length < wave; i++) {
-    const last = i & 255;
-    if (last !== 0 && last !== 255) out.push(address(i));
-  }
-  return out;
-}
-
-function ourHostCount(emu: RunningEmulator): number {
-  let n = 0;
-  for (const name of emu.store.hosts.keys()) if (name.startsWith(PREFIX)) n++;
-  return n;
-}
-
 function membersOf(emu: RunningEmulator): number {
   return emu.store.groups.get(GROUP_V4)?.hosts.length ?? 0;
-}
-
-function peakRssMb(pid: number): number | null {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Math.round(Number(match[1]) / 102.4) / 10 : null;
-  } catch {
-    return null;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One hook process, as Fail2ban's action file runs it. */
@@ -171,38 +154,6 @@ function runHook(config: string, direction: Direction, ip: string, now: number):
       resolve(code ?? 1);
     });
   });
-}
-
-interface AgentHandle {
-  child: ChildProcess;
-  lines: string[];
-}
-
-async function startAgentProcess(config: string): Promise<AgentHandle> {
-  const child = spawn(process.execPath, [CLI, "agent", "--configfile", config], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const lines: string[] = [];
-  let partial = "";
-  child.stderr!.on("data", (c: Buffer) => {
-    partial += c.toString();
-    const parts = partial.split("\n");
-    partial = parts.pop() ?? "";
-    lines.push(...parts);
-  });
-  const until = Date.now() + 30_000;
-  while (!lines.some((l) => l.startsWith("reconcile:"))) {
-    if (child.exitCode !== null || Date.now() > until)
-      throw new Error(`agent did not start:\n${lines.join("\n")}`);
-    await sleep(20);
-  }
-  await sleep(300);
-  return { child, lines };
-}
-
-async function stopAgent(agent: AgentHandle): Promise<void> {
-  agent.child.kill("SIGTERM");
-  await new Promise((resolve) => agent.child.once("close", resolve));
 }
 
 async function waitForFirewall(emu: RunningEmulator, direction: Direction, wave: number): Promise<number> {
@@ -341,9 +292,7 @@ function table(results: WaveResult[]): string {
     r.agentPeakRssMb === null ? "-" : String(r.agentPeakRssMb),
     String(r.errors),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return markdownTable(header, rows);
 }
 
 async function main(): Promise<void> {
@@ -354,14 +303,28 @@ async function main(): Promise<void> {
     username: TEST_USER,
     password: TEST_PASSWORD,
     latency: { ...REALISTIC_LATENCY, timeScale },
+    // The layouts section reads every request of a wave from the log.
+    logSize: 1_000_000,
   });
   const results: WaveResult[] = [];
+  const layoutOptions = {
+    waves,
+    layouts,
+    costs,
+    timeScale,
+    batch,
+    shardSize,
+    writeBudgetMs,
+    log: (text: string) => process.stderr.write(`${text}\n`),
+  };
+  let layoutResults: LayoutResult[] = [];
   const log = (text: string) => process.stderr.write(`${text}\n`);
   log(
     `bench: realistic latency (1 s reads, 6 s writes) x ${timeScale}; max_entities_per_request ${batch}; waves ${waves.join(", ")}; modes ${modes.join(", ")}`,
   );
+  const started = Date.now();
   try {
-    for (const wave of waves) {
+    for (const wave of sections.has("modes") ? waves : []) {
       for (const mode of modes) {
         if (mode === "hook" && wave > 1000) {
           log(`skip: ${wave} in hook mode (baseline) — each hook waits for a write; far too long`);
@@ -370,6 +333,7 @@ async function main(): Promise<void> {
         const { dir, cleanup } = tempDir("f2b-bench");
         try {
           await emu.reset();
+          emu.setLatency({ ...REALISTIC_LATENCY, timeScale });
           const config = writeConfig(dir, emu, {
             max_entities_per_request: batch,
             request_timeout_ms: 600_000,
@@ -397,10 +361,11 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (direct !== undefined) {
+    if (direct !== undefined && sections.has("modes")) {
       const { dir, cleanup } = tempDir("f2b-bench");
       try {
         await emu.reset();
+        emu.setLatency({ ...REALISTIC_LATENCY, timeScale });
         const config = writeConfig(dir, emu, {
           max_entities_per_request: batch,
           request_timeout_ms: 600_000,
@@ -412,10 +377,32 @@ async function main(): Promise<void> {
         cleanup();
       }
     }
+    if (sections.has("layouts")) {
+      log(
+        `bench: layouts ${layouts.join(", ")} x cost models ${costs.join(", ")}; agent only, each wave journaled at once; iplist_shard_size ${shardSize}`,
+      );
+      layoutResults = await runLayoutBench(emu, layoutOptions);
+    }
   } finally {
     await emu.close();
   }
-  process.stdout.write(`${table(results)}\n`);
+  const ratios = layoutRatios(layoutResults);
+  const out = process.stdout;
+  if (results.length > 0) {
+    out.write(
+      "\n## Agent vs hooks (hosts layout, realistic latency: 1 s per read, 6 s per write request)\n\n",
+    );
+    out.write(`${table(results)}\n`);
+  }
+  if (layoutResults.length > 0) {
+    out.write(
+      "\n## Layouts x cost models (agent only, each wave journaled at once; enforce s = real-speed firewall latency + wall-clock overhead)\n\n",
+    );
+    out.write(`${layoutTable(layoutResults)}\n`);
+    out.write("\n### iplist / hosts\n\n");
+    out.write(`${ratioTable(ratios)}\n`);
+  }
+  out.write(`\nbench took ${Math.round((Date.now() - started) / 1000)} s\n`);
   const outDir = join(REPO, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
@@ -428,7 +415,19 @@ async function main(): Promise<void> {
         latency: { ...REALISTIC_LATENCY, timeScale },
         maxEntitiesPerRequest: batch,
         agentTiming: "product defaults (quiet 300 ms, max delay 15 s)",
+        durationS: Math.round((Date.now() - started) / 1000),
         results,
+        layouts: {
+          method:
+            "agent only; each wave journaled in one append, then delivered by the agent; enforceS = from the append until the completing write was answered, modelled firewall latency at real speed plus wall-clock overhead",
+          costModels: COST_MODELS,
+          shardSize,
+          maxEntitiesPerRequest: batch,
+          baseTimeScale: timeScale,
+          writeBudgetMs,
+          results: layoutResults,
+          iplistOverHosts: ratios,
+        },
       },
       null,
       2,

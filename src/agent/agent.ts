@@ -12,7 +12,7 @@
  * next hold expires. SIGTERM stops it after the current round; nothing is lost because every
  * change is journaled before the agent sees it.
  */
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, statSync, watch } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import { countPending, deliverPending, type Naming, type RoundReport, reconcile } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
@@ -74,6 +74,8 @@ export class Agent {
   private stopping = false;
   private wake: (() => void) | undefined;
   private dirty = true;
+  /** Size of journal.jsonl right after our last unit of work (see isOwnWrite). */
+  private ownJournalSize: number | undefined;
   private lastChangeAt = 0;
   private firstUnseenChangeAt = 0;
   private nextReconcileAt = 0;
@@ -106,7 +108,7 @@ export class Agent {
     }
     try {
       this.watcher = watch(this.options.journal.dir, (_event, file) => {
-        if (file === "journal.jsonl" || file === "state.json") this.noteChange();
+        if ((file === "journal.jsonl" || file === "state.json") && !this.isOwnWrite()) this.noteChange();
       });
     } catch (error) {
       this.lock.release();
@@ -118,6 +120,33 @@ export class Agent {
       );
     }
     this.loop = this.run();
+  }
+
+  /**
+   * The agent's own records (`sending`, `applied`, a compaction) change the journal too; waking up
+   * for them would run an empty round and cut the next wave's debounce short. A change is ours
+   * when the journal still has the size it had when our last unit of work ended: any hook append
+   * since then makes it differ.
+   */
+  private isOwnWrite(): boolean {
+    return this.ownJournalSize !== undefined && this.journalSize() === this.ownJournalSize;
+  }
+
+  private hasPending(): boolean {
+    try {
+      const { add, remove } = countPending(this.options.journal, Date.now() / 1000);
+      return add + remove > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private journalSize(): number | undefined {
+    try {
+      return statSync(this.options.journal.journalPath).size;
+    } catch {
+      return undefined;
+    }
   }
 
   private noteChange(): void {
@@ -256,8 +285,12 @@ export class Agent {
           ? thrown
           : new F2bError(`agent: ${String((thrown as Error)?.message ?? thrown)}`, { cause: thrown });
     } finally {
+      this.ownJournalSize = this.journalSize();
       lock.release();
     }
+    // A hook's change that arrived late in the work may have been taken for our own write:
+    // whatever is still pending is looked at again after the usual quiet time.
+    if (!error && !this.stopping && this.hasPending()) this.noteChange();
     if (!error) {
       const failures = this.backoff.consecutiveFailures;
       if (this.backoff.success()) {

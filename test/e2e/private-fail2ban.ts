@@ -108,6 +108,8 @@ export interface PrivateFail2banOptions {
   actionFile: string;
   /** Strings that must never show up in what we print (the test password). */
   secrets: string[];
+  /** The fixture written as conf/jail.local (default `jail.local`). */
+  jailFixture?: string;
 }
 
 export class PrivateFail2ban {
@@ -144,8 +146,12 @@ export class PrivateFail2ban {
         .replaceAll("@WORK@", this.work)
         .replaceAll("@CONFIG@", this.options.configFile)
         .replaceAll("@CLI@", this.options.cli);
-    for (const name of ["fail2ban.conf", "jail.local"]) {
-      writeFileSync(join(this.conf, name), render(readFileSync(join(FIXTURES, name), "utf8")));
+    const fixtures = [
+      ["fail2ban.conf", "fail2ban.conf"],
+      ["jail.local", this.options.jailFixture ?? "jail.local"],
+    ] as const;
+    for (const [name, fixture] of fixtures) {
+      writeFileSync(join(this.conf, name), render(readFileSync(join(FIXTURES, fixture), "utf8")));
     }
     for (const name of readdirSync(join(FIXTURES, "filter.d"))) {
       copyFileSync(join(FIXTURES, "filter.d", name), join(this.conf, "filter.d", name));

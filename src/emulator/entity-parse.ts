@@ -37,7 +37,8 @@ function memberNames(el: XmlElement, listTag: string, itemTag: string): Parsed<s
   return { ok: true, value: [...new Set(names)] };
 }
 
-export function parseIpHost(el: XmlElement, behaviour: BehaviourSwitches): Parsed<IpHost> {
+/** What every entity has: a valid name, a family and a description within bounds. */
+function parseCommon(el: XmlElement): Parsed<{ name: string; ipFamily: IpFamily; description: string }> {
   const name = entityName(el);
   const nameProblem = firewallNameProblem(name);
   if (nameProblem !== undefined) return fail(`Name: ${nameProblem}`);
@@ -45,9 +46,16 @@ export function parseIpHost(el: XmlElement, behaviour: BehaviourSwitches): Parse
   if (ipFamily === undefined) return fail("IPFamily must be IPv4 or IPv6");
   const description = childText(el, "Description") ?? "";
   if (description.length > DESCRIPTION_MAX) return fail(`Description is longer than ${DESCRIPTION_MAX}`);
+  return { ok: true, value: { name, ipFamily, description } };
+}
+
+export function parseIpHost(el: XmlElement, behaviour: BehaviourSwitches): Parsed<IpHost> {
+  const common = parseCommon(el);
+  if (!common.ok) return common;
+  const { ipFamily } = common.value;
   const groups = memberNames(el, "HostGroupList", "HostGroup");
   if (!groups.ok) return groups;
-  const base = { name, ipFamily, description, hostGroups: groups.value };
+  const base = { ...common.value, hostGroups: groups.value };
   const hostType = childText(el, "HostType");
   const addr = (tag: string): string | undefined => {
     const text = childText(el, tag);
@@ -105,14 +113,9 @@ function subnetValid(family: IpFamily, subnet: string, behaviour: BehaviourSwitc
 }
 
 export function parseIpHostGroup(el: XmlElement): Parsed<IpHostGroup> {
-  const name = entityName(el);
-  const nameProblem = firewallNameProblem(name);
-  if (nameProblem !== undefined) return fail(`Name: ${nameProblem}`);
-  const ipFamily = parseFamily(el);
-  if (ipFamily === undefined) return fail("IPFamily must be IPv4 or IPv6");
-  const description = childText(el, "Description") ?? "";
-  if (description.length > DESCRIPTION_MAX) return fail(`Description is longer than ${DESCRIPTION_MAX}`);
+  const common = parseCommon(el);
+  if (!common.ok) return common;
   const hosts = memberNames(el, "HostList", "Host");
   if (!hosts.ok) return hosts;
-  return { ok: true, value: { name, ipFamily, description, hosts: hosts.value } };
+  return { ok: true, value: { ...common.value, hosts: hosts.value } };
 }

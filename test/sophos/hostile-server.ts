@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import tls from "node:tls";
-import { generate } from "selfsigned";
+import { selfSignedIdentity } from "../../src/emulator/cert.ts";
 
 export interface TestCert {
   key: string;
@@ -19,24 +19,12 @@ let certPromise: Promise<TestCert> | undefined;
 
 /** One self-signed certificate for localhost / 127.0.0.1, shared by a test file. */
 export function testCert(): Promise<TestCert> {
-  certPromise ??= (async () => {
-    const pems = await generate(undefined, {
-      keyType: "ec",
-      curve: "P-256",
-      algorithm: "sha256",
-      extensions: [
-        {
-          name: "subjectAltName",
-          altNames: [
-            { type: 2, value: "localhost" },
-            { type: 7, ip: "127.0.0.1" },
-          ],
-        },
-      ],
-    } as Parameters<typeof generate>[1]);
-    const fingerprint = new X509Certificate(pems.cert).fingerprint256;
-    return { key: pems.private, cert: pems.cert, fingerprint };
-  })();
+  // The emulator's own generator: a self-signed EC certificate for localhost, 127.0.0.1 and ::1.
+  certPromise ??= selfSignedIdentity().then((identity) => ({
+    key: identity.keyPem,
+    cert: identity.certPem,
+    fingerprint: new X509Certificate(identity.certPem).fingerprint256,
+  }));
   return certPromise;
 }
 

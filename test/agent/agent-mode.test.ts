@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { runCli, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
+import { runCli, startFirewall } from "../support/harness.ts";
 import {
   desiredNames,
+  freshSetup,
   hook,
   nameOf,
   namesOnFirewall,
   startIdleAgent,
-  stateDirOf,
   statusJson,
   waitUntil,
 } from "./helpers.ts";
@@ -29,14 +29,8 @@ after(async () => {
   for (const cleanup of cleanups) cleanup();
 });
 
-async function setUp(): Promise<{ config: string; stateDir: string }> {
-  await emu.reset();
-  const { dir, cleanup } = tempDir("f2b-agent-mode");
-  cleanups.push(cleanup);
-  const config = writeConfig(dir, emu);
-  const started = await runCli(["start", "--configfile", config]);
-  assert.equal(started.code, 0, started.stderr);
-  return { config, stateDir: stateDirOf(dir) };
+function setUp(): Promise<{ config: string; stateDir: string }> {
+  return freshSetup(emu, "f2b-agent-mode", cleanups);
 }
 
 test("with the agent alive a hook makes no request and status says agent; without it the hook delivers", async () => {

@@ -6,16 +6,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { runCli, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
+import { runCli, startFirewall } from "../support/harness.ts";
 import {
   desiredNames,
+  freshSetup,
   hook,
   nameOf,
   namesOnFirewall,
   sleep,
   startAgent,
   startIdleAgent,
-  stateDirOf,
   statusJson,
   waitUntil,
 } from "./helpers.ts";
@@ -31,14 +31,8 @@ after(async () => {
   for (const cleanup of cleanups) cleanup();
 });
 
-async function setUp(): Promise<{ config: string; stateDir: string }> {
-  await emu.reset();
-  const { dir, cleanup } = tempDir("f2b-agent-coalesce");
-  cleanups.push(cleanup);
-  const config = writeConfig(dir, emu);
-  const started = await runCli(["start", "--configfile", config]);
-  assert.equal(started.code, 0, started.stderr);
-  return { config, stateDir: stateDirOf(dir) };
+function setUp(): Promise<{ config: string; stateDir: string }> {
+  return freshSetup(emu, "f2b-agent-coalesce", cleanups);
 }
 
 test("ban and unban both pending while the agent is paused cancel out; repeated bans are one write", async () => {

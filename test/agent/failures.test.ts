@@ -6,16 +6,16 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { runCli, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
+import { startFirewall } from "../support/harness.ts";
 import {
   desiredNames,
+  freshSetup,
   hook,
   nameOf,
   namesOnFirewall,
   sleep,
   startAgent,
   startIdleAgent,
-  stateDirOf,
   statusJson,
   waitUntil,
 } from "./helpers.ts";
@@ -31,15 +31,8 @@ after(async () => {
   for (const cleanup of cleanups) cleanup();
 });
 
-async function setUp(overrides: Record<string, unknown> = {}): Promise<{ config: string; stateDir: string }> {
-  await emu.reset();
-  emu.setLatency({ readMs: 0, writeMs: 0, entityMs: 0, timeScale: 1 });
-  const { dir, cleanup } = tempDir("f2b-agent-failures");
-  cleanups.push(cleanup);
-  const config = writeConfig(dir, emu, overrides);
-  const started = await runCli(["start", "--configfile", config]);
-  assert.equal(started.code, 0, started.stderr);
-  return { config, stateDir: stateDirOf(dir) };
+function setUp(overrides: Record<string, unknown> = {}): Promise<{ config: string; stateDir: string }> {
+  return freshSetup(emu, "f2b-agent-failures", cleanups, overrides);
 }
 
 test("failed pushes keep every change pending and are retried with backoff; a long outage opens the circuit once", async () => {

@@ -3,12 +3,22 @@
  * lines collected, plus what the agent tests compare: the desired state in the journal against
  * the hosts in our groups on the emulator.
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { objectNameFor, parseBanTarget } from "../../src/fail2ban/index.ts";
 import { desiredTargets, Journal } from "../../src/journal/index.ts";
-import { CLI, GROUP_V4, GROUP_V6, groupMembers, PREFIX, runCli } from "../support/harness.ts";
+import {
+  CLI,
+  GROUP_V4,
+  GROUP_V6,
+  groupMembers,
+  PREFIX,
+  runCli,
+  tempDir,
+  writeConfig,
+} from "../support/harness.ts";
 
 /** Fast timings so that tests do not wait on production defaults. */
 export const FAST_AGENT_ENV: NodeJS.ProcessEnv = {
@@ -162,4 +172,25 @@ export async function statusJson(configFile: string): Promise<{
   const result = await runCli(["status", "--json", "--configfile", configFile]);
   if (result.code !== 0) throw new Error(`status exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout);
+}
+
+/**
+ * A fresh start for one test: the emulator emptied (no latency), a new state directory and
+ * config, and the groups created by `start`. `cleanups` collects what the test file removes at
+ * the end.
+ */
+export async function freshSetup(
+  emu: RunningEmulator,
+  label: string,
+  cleanups: (() => void)[],
+  overrides: Record<string, unknown> = {},
+): Promise<{ config: string; stateDir: string }> {
+  await emu.reset();
+  emu.setLatency({ readMs: 0, writeMs: 0, entityMs: 0, timeScale: 1 });
+  const { dir, cleanup } = tempDir(label);
+  cleanups.push(cleanup);
+  const config = writeConfig(dir, emu, overrides);
+  const started = await runCli(["start", "--configfile", config]);
+  assert.equal(started.code, 0, started.stderr);
+  return { config, stateDir: stateDirOf(dir) };
 }

@@ -31,7 +31,6 @@
  *
  * Prints the tables and writes bench/results/<timestamp>.json (sections `results`, `layouts`).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -42,7 +41,6 @@ import { GROUP_V4, REPO, TEST_PASSWORD, TEST_USER, tempDir, writeConfig } from "
 import {
   type AgentHandle,
   addressesFor,
-  CLI,
   type Direction,
   markdownTable,
   ourHostCount,
@@ -120,7 +118,7 @@ function membersOf(emu: RunningEmulator): number {
 }
 
 /** One hook process, as Fail2ban's action file runs it. */
-function runHook(config: string, direction: Direction, ip: string, now: number): Promise<number> {
+async function runHook(config: string, direction: Direction, ip: string, now: number): Promise<number> {
   const args =
     direction === "ban"
       ? [
@@ -141,19 +139,9 @@ function runHook(config: string, direction: Direction, ip: string, now: number):
           "0",
         ]
       : ["unban", "--configfile", config, "--jail", "bench", "--ip", ip, "--family", "inet4"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0 || stderr !== "")
-        process.stderr.write(`hook ${direction} ${ip}: exit ${code} ${stderr}`);
-      resolve(code ?? 1);
-    });
-  });
+  const { code, stderr } = await runCli(args);
+  if (code !== 0 || stderr !== "") process.stderr.write(`hook ${direction} ${ip}: exit ${code} ${stderr}`);
+  return code ?? 1;
 }
 
 async function waitForFirewall(emu: RunningEmulator, direction: Direction, wave: number): Promise<number> {

@@ -5,7 +5,7 @@
  * document order), so it parses a second time with order preserved.
  */
 import { XMLParser } from "fast-xml-parser";
-import { parseXml } from "../protocol/index.ts";
+import { parseXml, SAFE_PARSER_OPTIONS } from "../protocol/index.ts";
 
 export interface XmlElement {
   tag: string;
@@ -16,16 +16,9 @@ export interface XmlElement {
 }
 
 const orderedParser = new XMLParser({
+  ...SAFE_PARSER_OPTIONS,
   preserveOrder: true,
-  ignoreAttributes: false,
   attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
 });
 
 type OrderedNode = Record<string, unknown>;

@@ -27,10 +27,13 @@ const REPEATED = new Set([
   "Remove",
 ]);
 
-const parser = new XMLParser({
+/**
+ * The settings every XML parser of ours uses: values stay text (no coercion of "0123" or
+ * "true"), only the five XML entities are expanded (DOCTYPE is refused before parsing), no HTML
+ * entities, declarations and processing instructions dropped.
+ */
+export const SAFE_PARSER_OPTIONS = {
   ignoreAttributes: false,
-  attributeNamePrefix: "@",
-  textNodeName: "#text",
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: true,
@@ -38,6 +41,12 @@ const parser = new XMLParser({
   htmlEntities: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+} as const;
+
+const parser = new XMLParser({
+  ...SAFE_PARSER_OPTIONS,
+  attributeNamePrefix: "@",
+  textNodeName: "#text",
   isArray: (tagName, _path, _isLeaf, isAttribute) => !isAttribute && REPEATED.has(tagName),
 });
 

@@ -1,7 +1,7 @@
 /**
  * Hostile input, thousands of generated cases (fast-check): the response parser and the client
  * (through a custom Transport, the documented injection point) get mutated real answers from
- * shared/reference/sophos-samples and random XML-ish text; the config loader gets random JSON,
+ * test/fixtures/sophos-samples and random XML-ish text; the config loader gets random JSON,
  * mutated valid configs and random text. Nothing may throw anything but an F2bError subclass,
  * nothing may take long, and the config loader never quotes the password.
  */

@@ -1,5 +1,5 @@
 /**
- * Every real answer in shared/reference/sophos-samples goes through the client's answer parser
+ * Every real answer in test/fixtures/sophos-samples goes through the client's answer parser
  * (parseResponse + the entity mapping) and ends in the expected typed result or typed error.
  * One test per file; a last test makes sure no sample is left without one.
  */

@@ -1,17 +1,9 @@
-/** Access to shared/reference/sophos-samples (beside the repository) and xmltodict renderings. */
+/** Access to the real firewall answers in test/fixtures/sophos-samples (see its INDEX.md) and xmltodict renderings. */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const SAMPLES_DIR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "..",
-  "shared",
-  "reference",
-  "sophos-samples",
-);
+export const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "sophos-samples");
 
 export function sampleFiles(): string[] {
   return readdirSync(SAMPLES_DIR)

@@ -5,9 +5,9 @@
  * ban for good (see docs/durability.md).
  */
 
+import type { BanTarget } from "../address/index.ts";
 import { beforeDeadline, emptyPushResult, pushChanges } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
-import type { BanTarget } from "../fail2ban/index.ts";
 import { desiredTargets } from "../journal/index.ts";
 import { deliverOrLeaveToAgent } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";

@@ -4,11 +4,12 @@
  * holds is unlinked and removed, in as few requests as the batch bound allows. Groups are never
  * deleted; hosts without our prefix are never touched.
  */
+
+import type { IpFamily } from "../address/index.ts";
 import { runningAgentPid } from "../agent/alive.ts";
 import { beforeDeadline, deliverPending, FAMILIES, reconcile } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
 import { lockUntil } from "../journal/index.ts";
-import type { IpFamily } from "../protocol/model.ts";
 import { describeDelivery } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";

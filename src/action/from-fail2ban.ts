@@ -5,8 +5,8 @@
  * banned" (that jail's holds are kept), because a wrong "empty" would unblock every attacker.
  */
 import { promisify } from "node:util";
+import { type BanTarget, parseBanTarget } from "../address/index.ts";
 import { F2bError, UsageError } from "../errors/base.ts";
-import { type BanTarget, parseBanTarget } from "../fail2ban/index.ts";
 import type { BanState, JournalRecord } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 

@@ -3,9 +3,10 @@
  * groups hold according to the local state. Reads only local files: it works while the
  * firewall is down, which is when people need it.
  */
+
+import { FAMILIES, type IpFamily } from "../address/index.ts";
 import { believedShards } from "../delivery/shards.ts";
 import { lockOwner, pendingFor, readStatus } from "../journal/index.ts";
-import type { IpFamily } from "../protocol/model.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
@@ -81,12 +82,10 @@ export async function status(session: Session, options: { json: boolean }): Prom
     `last successful delivery: ${report.lastSuccessAt ?? "never"}`,
     `last error: ${report.lastError ? `${report.lastError.at} ${report.lastError.message}` : "none"}`,
     `groups: ${report.members.IPv4.group} ${report.members.IPv4.count} banned, ${report.members.IPv6.group} ${report.members.IPv6.count} banned (${report.layout} layout)`,
-    ...(["IPv4", "IPv6"] as const)
-      .filter((f) => report.shards[f].length > 0)
-      .map(
-        (f) =>
-          `shards ${f}: ${report.shards[f].length} (${report.shards[f].map((s) => `${s.name} ${s.addresses}`).join(", ")})`,
-      ),
+    ...FAMILIES.filter((f) => report.shards[f].length > 0).map(
+      (f) =>
+        `shards ${f}: ${report.shards[f].length} (${report.shards[f].map((s) => `${s.name} ${s.addresses}`).join(", ")})`,
+    ),
     `mode: ${report.mode === "agent" ? `agent running (pid ${report.agent.pid})` : "no agent: each hook delivers itself"}`,
     `state: ${report.stateDir}, ${report.holds} banned target(s), ${report.journalRecords} journal record(s)` +
       (report.unreadableRecords > 0 ? `, ${report.unreadableRecords} unreadable` : ""),

@@ -4,9 +4,10 @@
  * metacharacters and control characters before any other work is done.
  */
 import { parseArgs } from "node:util";
+import type { IpFamily } from "../address/index.ts";
+import { type BanTarget, parseBanTarget } from "../address/index.ts";
 import { UsageError } from "../errors/base.ts";
-import { type BanTarget, familyOfFail2ban, parseBanTarget } from "../fail2ban/index.ts";
-import type { IpFamily } from "../protocol/model.ts";
+import { familyOfFail2ban } from "../fail2ban/index.ts";
 
 export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as const;
 export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;

@@ -3,8 +3,9 @@
  * environment variable (`pass_env`); exactly one. It is registered as a secret the moment it is
  * read and never appears in a message.
  */
+
+import { hasAnyControlCharacter } from "../address/index.ts";
 import { registerSecret } from "../errors/index.ts";
-import { hasAnyControlCharacter } from "../fail2ban/index.ts";
 import { permissionProblem } from "./permissions.ts";
 import type { ConfigFileData } from "./schema.ts";
 import { readSmallFile } from "./secret-file.ts";

@@ -4,8 +4,9 @@
  * `iphostgroup_name`) keep their spelling; new keys use its snake_case.
  */
 import * as v from "valibot";
-import { hasAnyControlCharacter, prefixProblem } from "../fail2ban/index.ts";
+import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
+import { prefixProblem } from "../targets/sophos/index.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const plainText = () =>

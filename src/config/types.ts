@@ -1,5 +1,5 @@
 /** The resolved configuration, as the rest of the program uses it. */
-import type { IpFamily } from "../protocol/index.ts";
+import type { IpFamily } from "../address/index.ts";
 
 /** How the firewall's certificate is checked (see `src/sophos/types.ts` `TlsMode`). */
 export type TlsConfig =

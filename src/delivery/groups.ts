@@ -2,13 +2,15 @@
  * The IP host groups we keep on the firewall, one per address family. Fail2ban's `start`
  * creates what is missing; delivery calls this again when a write says a group is gone.
  */
+
+import { FAMILIES, type IpFamily } from "../address/index.ts";
 import { F2bError } from "../errors/base.ts";
-import type { IpFamily, IpHostGroup } from "../protocol/model.ts";
+import type { IpHostGroup } from "../protocol/model.ts";
 import type { SophosClient } from "../sophos/index.ts";
 
 export type GroupNames = Record<IpFamily, string>;
 
-export const FAMILIES: readonly IpFamily[] = ["IPv4", "IPv6"];
+export { FAMILIES };
 
 export class GroupSetupError extends F2bError {
   override name = "GroupSetupError";

@@ -6,10 +6,11 @@
  * `iplist` layout single addresses go into shards instead (shards.ts): one write per shard
  * touched.
  */
-import { ipHostFor, parseBanTarget } from "../fail2ban/index.ts";
+import { parseBanTarget } from "../address/index.ts";
 import { familyOfTarget } from "../journal/index.ts";
 import type { IpHost } from "../protocol/model.ts";
 import type { EntityOutcome, SophosClient } from "../sophos/index.ts";
+import { ipHostFor } from "../targets/sophos/index.ts";
 import { ensureGroups, FAMILIES, type GroupNames } from "./groups.ts";
 import {
   believedShards,

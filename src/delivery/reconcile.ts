@@ -12,10 +12,12 @@
  * all of that reached the firewall, everything that takes coverage away (hosts and emptied
  * shards removed).
  */
-import { banTargetFromHost } from "../fail2ban/index.ts";
+
+import type { IpFamily } from "../address/index.ts";
 import { desiredTargets, familyOfTarget, type Journal } from "../journal/index.ts";
-import type { IpFamily, IpHost } from "../protocol/model.ts";
+import type { IpHost } from "../protocol/model.ts";
 import type { SophosClient } from "../sophos/index.ts";
+import { banTargetFromHost } from "../targets/sophos/index.ts";
 import { ensureGroups, FAMILIES } from "./groups.ts";
 import {
   emptyPushResult,

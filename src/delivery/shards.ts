@@ -8,8 +8,10 @@
  * is unlinked from the group with a placeholder address from the documentation ranges, never a
  * routable one, and then removed. The placeholder is never counted as banned.
  */
-import { parseTargetSyntax } from "../fail2ban/index.ts";
-import type { IpFamily, IpHost } from "../protocol/model.ts";
+
+import type { IpFamily } from "../address/index.ts";
+import { parseTargetSyntax } from "../address/index.ts";
+import type { IpHost } from "../protocol/model.ts";
 
 export type Layout = "hosts" | "iplist";
 

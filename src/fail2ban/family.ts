@@ -1,6 +1,7 @@
 /** Fail2ban's `<family>` tag. */
+
+import type { IpFamily } from "../address/index.ts";
 import { UsageError } from "../errors/index.ts";
-import type { IpFamily } from "../protocol/index.ts";
 
 /** Maps Fail2ban's `inet4` / `inet6` to `IPv4` / `IPv6`; anything else (e.g. an unresolved `<family>`) is a `UsageError`. */
 export function familyOfFail2ban(family: string): IpFamily {

@@ -3,7 +3,7 @@
  * state), and which of our objects the firewall is believed to have (the applied state).
  * Pure data and pure functions; the journal file lives in journal.ts.
  */
-import type { IpFamily } from "../protocol/model.ts";
+import type { IpFamily } from "../address/index.ts";
 import type { JournalRecord } from "./records.ts";
 
 export interface Hold {

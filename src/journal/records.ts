@@ -3,7 +3,7 @@
  * deletes keys), so replaying a record twice, as after a crash in the middle of a compaction,
  * gives the same state.
  */
-import type { IpFamily } from "../protocol/model.ts";
+import { type IpFamily, isIpFamily } from "../address/index.ts";
 
 /** A jail holds `target` until `expiresAt` (epoch seconds; null = permanent). */
 export interface BanRecord {
@@ -57,8 +57,6 @@ export interface SendingRecord {
 
 export type JournalRecord = BanRecord | UnbanRecord | FlushRecord | AppliedRecord | SendingRecord;
 
-const FAMILIES = new Set(["IPv4", "IPv6"]);
-
 function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
 }
@@ -81,7 +79,7 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
     case "ban":
       return typeof r.jail === "string" &&
         typeof r.target === "string" &&
-        FAMILIES.has(r.family as string) &&
+        isIpFamily(r.family) &&
         (r.expiresAt === null || typeof r.expiresAt === "number")
         ? (r as unknown as BanRecord)
         : undefined;
@@ -91,7 +89,7 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
         : undefined;
     case "flush":
       return (r.jail === undefined || typeof r.jail === "string") &&
-        (r.family === undefined || FAMILIES.has(r.family as string))
+        (r.family === undefined || isIpFamily(r.family))
         ? (r as unknown as FlushRecord)
         : undefined;
     case "applied":

@@ -7,10 +7,11 @@
  */
 import type { ActionOutcome } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
+import { FAMILIES, type IpFamily } from "../address/index.ts";
 import { type Shard, shardFromHost } from "../delivery/shards.ts";
-import { banTargetFromHost } from "../fail2ban/index.ts";
 import { desiredTargets } from "../journal/index.ts";
-import type { IpFamily, IpHost } from "../protocol/model.ts";
+import type { IpHost } from "../protocol/model.ts";
+import { banTargetFromHost } from "../targets/sophos/index.ts";
 
 export interface ListedJail {
   jail: string;
@@ -59,8 +60,6 @@ export interface ListReport {
   /** Members of our groups that are not ours (added by hand). */
   foreignMembers: string[];
 }
-
-const FAMILIES: readonly IpFamily[] = ["IPv4", "IPv6"];
 
 export async function listReport(session: Session, now = Date.now()): Promise<ListReport> {
   const client = session.firewall();

@@ -4,7 +4,9 @@
  * Field names follow the XML element names of the API, in camelCase.
  */
 
-export type IpFamily = "IPv4" | "IPv6";
+import type { IpFamily } from "../address/family.ts";
+
+export type { IpFamily };
 
 /** `System Host` is read-only: the firewall's built-in hosts such as `##ALL_RW` or `#Port1`. */
 export type HostType = "IP" | "Network" | "IPRange" | "IPList" | "System Host";

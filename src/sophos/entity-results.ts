@@ -2,9 +2,9 @@
  * Maps the entity elements of a SophosResponse to typed objects (Get) or per-entity outcomes
  * (Set, Remove). Parsers do not depend on child order: it differs across firmware (reference §4).
  */
+import { type IpFamily, isIpFamily } from "../address/index.ts";
 import {
   type HostType,
-  type IpFamily,
   type IpHost,
   type IpHostGroup,
   isNode,
@@ -19,7 +19,6 @@ import {
 import { Hints, ResponseFormatError, SophosApiError, TransactionFailError } from "./errors.ts";
 import type { EntityOutcome, SophosResponse, SophosStatus } from "./types.ts";
 
-const FAMILIES: readonly string[] = ["IPv4", "IPv6"];
 const HOST_TYPES: readonly string[] = ["IP", "Network", "IPRange", "IPList", "System Host"];
 
 function str(node: XmlNode, tag: string): string | undefined {
@@ -45,7 +44,7 @@ function shapeError(url: string, what: string): ResponseFormatError {
 
 function family(node: XmlNode, url: string, entity: string): IpFamily {
   const value = str(node, "IPFamily") ?? "IPv4"; // the documented default
-  if (!FAMILIES.includes(value)) throw shapeError(url, `${entity} has IPFamily ${JSON.stringify(value)}`);
+  if (!isIpFamily(value)) throw shapeError(url, `${entity} has IPFamily ${JSON.stringify(value)}`);
   return value as IpFamily;
 }
 

@@ -2,11 +2,14 @@
  * Helpers for the action tests: the actions run in-process through the library (one `Session`
  * per step, as one process per Fail2ban hook would build), or through the built CLI (harness).
  */
+
+import type { IpFamily } from "../../src/address/index.ts";
+import { parseBanTarget } from "../../src/address/index.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { objectNameFor, parseBanTarget } from "../../src/fail2ban/index.ts";
-import type { IpFamily, IpHost, IpHostGroup } from "../../src/protocol/index.ts";
+import type { IpHost, IpHostGroup } from "../../src/protocol/index.ts";
+import { objectNameFor } from "../../src/targets/sophos/index.ts";
 import { GROUP_V4, GROUP_V6, PREFIX } from "../support/harness.ts";
 
 export async function configFrom(path: string): Promise<Config> {

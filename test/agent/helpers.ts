@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { parseBanTarget } from "../../src/address/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { objectNameFor, parseBanTarget } from "../../src/fail2ban/index.ts";
 import { desiredTargets, Journal } from "../../src/journal/index.ts";
+import { objectNameFor } from "../../src/targets/sophos/index.ts";
 import {
   CLI,
   GROUP_V4,

@@ -6,8 +6,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseBanTarget } from "../../src/address/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { objectNameFor, parseBanTarget } from "../../src/fail2ban/index.ts";
+import { objectNameFor } from "../../src/targets/sophos/index.ts";
 import { GROUP_V4, GROUP_V6, groupMembers, PREFIX, REPO } from "../support/harness.ts";
 
 export const WORKER = join(REPO, "test", "durability", "worker.mjs");

@@ -16,11 +16,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { IpFamily } from "../../src/address/index.ts";
+import { parseBanTarget } from "../../src/address/index.ts";
 import { parseShardName, SHARD_PLACEHOLDER } from "../../src/delivery/shards.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { parseBanTarget } from "../../src/fail2ban/index.ts";
 import { Journal } from "../../src/journal/index.ts";
-import type { IpFamily } from "../../src/protocol/index.ts";
 import {
   GROUP_V4,
   GROUP_V6,

@@ -11,10 +11,10 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { unban } from "../../src/action/index.ts";
+import { parseBanTarget } from "../../src/address/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { deliverPending, ensureGroups } from "../../src/delivery/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { parseBanTarget } from "../../src/fail2ban/index.ts";
 import { pendingFor } from "../../src/journal/index.ts";
 import { startFirewall, tempDir } from "../support/harness.ts";
 import { banRecords, coverage, GROUPS, layoutConfig, sessionFor, v4 } from "./helpers.ts";

@@ -5,13 +5,14 @@
  */
 import { join } from "node:path";
 import { Session } from "../../src/action/index.ts";
+import type { IpFamily } from "../../src/address/index.ts";
+import { parseBanTarget } from "../../src/address/index.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { parseShardName, SHARD_PLACEHOLDER } from "../../src/delivery/shards.ts";
 import type { RunningEmulator, StoreSnapshot } from "../../src/emulator/index.ts";
-import { banTargetFromHost, parseBanTarget } from "../../src/fail2ban/index.ts";
 import type { JournalRecord } from "../../src/journal/index.ts";
-import type { IpFamily } from "../../src/protocol/index.ts";
+import { banTargetFromHost } from "../../src/targets/sophos/index.ts";
 import { GROUP_V4, GROUP_V6, PREFIX, writeConfig } from "../support/harness.ts";
 
 export const GROUPS: Record<IpFamily, string> = { IPv4: GROUP_V4, IPv6: GROUP_V6 };

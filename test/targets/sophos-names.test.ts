@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parseBanTarget } from "../../src/address/index.ts";
 import { UsageError } from "../../src/errors/index.ts";
+import type { IpHost } from "../../src/protocol/index.ts";
 import {
   banTargetFromHost,
   ipHostFor,
   maxPrefixLength,
   objectNameFor,
-  parseBanTarget,
   prefixProblem,
-} from "../../src/fail2ban/index.ts";
-import type { IpHost } from "../../src/protocol/index.ts";
+} from "../../src/targets/sophos/index.ts";
 
 const name = (text: string, prefix = "f2b_") => objectNameFor(prefix, parseBanTarget(text));
 

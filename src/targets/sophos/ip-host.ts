@@ -1,8 +1,14 @@
 /** Our IP host objects on the firewall: what we write for a target, and recognising ours when read back. */
-import type { IpHost } from "../protocol/index.ts";
-import { ipv4MaskToPrefix, prefixToIPv4Mask } from "./ipv4.ts";
+import {
+  ADDRESS_BITS,
+  type BanTarget,
+  ipv4MaskToPrefix,
+  parseAddress,
+  prefixToIPv4Mask,
+  targetOf,
+} from "../../address/index.ts";
+import type { IpHost } from "../../protocol/index.ts";
 import { objectNameFor, prefixProblem } from "./names.ts";
-import { ADDRESS_BITS, type BanTarget, parseAddress, targetOf } from "./target.ts";
 
 /**
  * The IP host to write for `target`: `IP` for one address, `Network` for a CIDR network with

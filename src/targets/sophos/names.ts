@@ -10,9 +10,9 @@
  *
  * Every name is ≤ 50 characters (`OUR_NAME_MAX`), has no `,` or `:`, and never starts with `#`.
  */
-import { UsageError } from "../errors/index.ts";
-import { firewallNameProblem, hasControlCharacter, OUR_NAME_MAX } from "../protocol/index.ts";
-import { type BanTarget, targetValue } from "./target.ts";
+import { type BanTarget, hasAnyControlCharacter, targetValue } from "../../address/index.ts";
+import { UsageError } from "../../errors/index.ts";
+import { firewallNameProblem, OUR_NAME_MAX } from "../../protocol/index.ts";
 
 /** Length of the longest name suffix any target can need: `v6_` + 32 hex + `/128`… is 39 (`/127`). */
 const LONGEST_SUFFIX = "v6_".length + 32 + "/127".length;
@@ -31,13 +31,6 @@ export function prefixProblem(prefix: string): string | undefined {
   if (prefix.includes(":")) return 'must not contain ":"';
   if (prefix.startsWith("#")) return 'must not start with "#"';
   return undefined;
-}
-
-/** Control characters including tab, CR and LF (which XML would allow but no name should hold). */
-export function hasAnyControlCharacter(text: string): boolean {
-  return (
-    hasControlCharacter(text) || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
-  );
 }
 
 /** The IP host name for `target` under `prefix` (see the module comment for the scheme). */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { type BanTarget, parseBanTarget } from "../../src/address/index.ts";
 import { UsageError } from "../../src/errors/index.ts";
-import { type BanTarget, familyOfFail2ban, parseBanTarget } from "../../src/fail2ban/index.ts";
+import { familyOfFail2ban } from "../../src/fail2ban/index.ts";
 
 const accepted: [string, Partial<BanTarget>][] = [
   [

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { formatIPv6, parseIPv6 } from "../../src/fail2ban/ipv6.ts";
+import { formatIPv6, parseIPv6 } from "../../src/address/ipv6.ts";
 
 // Pairs [any spelling, what Python's socket.inet_ntop prints on glibc 2.36], generated once with
 // python3 (random zero-heavy addresses plus the mixed-notation edge cases).

@@ -1,5 +1,5 @@
 /** What Fail2ban asks us to block: one address or one network, in canonical form. */
-import type { IpFamily } from "../protocol/index.ts";
+import type { IpFamily } from "./family.ts";
 import { formatIPv4, networkMask, parseIPv4 } from "./ipv4.ts";
 import { formatIPv6, parseIPv6 } from "./ipv6.ts";
 

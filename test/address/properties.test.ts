@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import { type BanTarget, parseTargetSyntax } from "../../src/address/index.ts";
+import { targetOf } from "../../src/address/target.ts";
+import { firewallNameProblem, OUR_NAME_MAX } from "../../src/protocol/index.ts";
 import {
-  type BanTarget,
   banTargetFromHost,
   ipHostFor,
   maxPrefixLength,
   objectNameFor,
-  parseTargetSyntax,
-} from "../../src/fail2ban/index.ts";
-import { targetOf } from "../../src/fail2ban/target.ts";
-import { firewallNameProblem, OUR_NAME_MAX } from "../../src/protocol/index.ts";
+} from "../../src/targets/sophos/index.ts";
 
 /** Zero-heavy 16-bit groups, so that compression and mixed notation are exercised. */
 const group = fc.oneof(

@@ -5,7 +5,7 @@
  * loopback, link-local, multicast, reserved/broadcast). Private ranges (10/8, fc00::/7, …) are
  * allowed: attackers inside the network are a real case.
  */
-import type { IpFamily } from "../protocol/index.ts";
+import type { IpFamily } from "./family.ts";
 import { networkMask } from "./ipv4.ts";
 import { ADDRESS_BITS, type BanTarget, parseAddress, targetValue } from "./target.ts";
 

@@ -1,0 +1,2 @@
+export * from "./ip-host.ts";
+export { maxPrefixLength, objectNameFor, prefixProblem } from "./names.ts";

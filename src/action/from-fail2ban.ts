@@ -7,7 +7,7 @@
 import { promisify } from "node:util";
 import { type BanTarget, parseBanTarget } from "../address/index.ts";
 import { F2bError, UsageError } from "../errors/base.ts";
-import type { BanState, JournalRecord } from "../journal/index.ts";
+import { type BanState, holdsOf, type JournalRecord } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
 /** child_process loads only here: a top-level import would land in every hook's start-up. */
@@ -156,7 +156,7 @@ export function recordsFromFail2ban(
     // lists: a blanket flush would also erase a ban a hook journaled while we were reading.
     const listed = new Set(own.map((b) => b.target));
     for (const [target, holds] of before.holds) {
-      if (holds.jails.has(jail) && !listed.has(target)) records.push({ t: "unban", at: now, jail, target });
+      if (holdsOf(holds).has(jail) && !listed.has(target)) records.push({ t: "unban", at: now, jail, target });
     }
     for (const ban of own) {
       records.push({

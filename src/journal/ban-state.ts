@@ -1,19 +1,44 @@
 /**
- * The state derived from the journal: which jails hold which addresses until when (the desired
- * state), and which of our objects the firewall is believed to have (the applied state).
+ * The state derived from the journal: which sources hold which addresses, for which reason
+ * (a Fail2ban jail, a CrowdSec decision…), until when (the desired state), and which of our
+ * objects the firewall is believed to have (the applied state).
  * Pure data and pure functions; the journal file lives in journal.ts.
  */
-import type { IpFamily } from "../address/index.ts";
-import type { JournalRecord } from "./records.ts";
+import { familyOfTarget, type IpFamily } from "../address/index.ts";
+import { DEFAULT_SOURCE, type JournalRecord } from "./records.ts";
 
 export interface Hold {
   /** Epoch seconds; null = permanent. */
   expiresAt: number | null;
 }
 
+/** Reason → hold, for one source. */
+export type SourceHolds = Map<string, Hold>;
+
 export interface TargetHolds {
   family: IpFamily;
-  jails: Map<string, Hold>;
+  /** Source → its reasons. An address is desired while any live hold of any source remains. */
+  bySource: Map<string, SourceHolds>;
+}
+
+/** The holds of `source` (Fail2ban's jails by default) on one address; empty when it has none. */
+export function holdsOf(entry: TargetHolds | undefined, source: string = DEFAULT_SOURCE): SourceHolds {
+  return entry?.bySource.get(source) ?? new Map();
+}
+
+function* allHolds(entry: TargetHolds): Iterable<Hold> {
+  for (const reasons of entry.bySource.values()) yield* reasons.values();
+}
+
+/** Deletes `reason` (or every reason) of `source`; forgets the address when nothing holds it. */
+function release(state: BanState, target: string, source: string, reason: string | undefined): void {
+  const entry = state.holds.get(target);
+  const reasons = entry?.bySource.get(source);
+  if (!entry || !reasons) return;
+  if (reason === undefined) reasons.clear();
+  else reasons.delete(reason);
+  if (reasons.size === 0) entry.bySource.delete(source);
+  if (entry.bySource.size === 0) state.holds.delete(target);
 }
 
 export interface BanState {
@@ -38,24 +63,25 @@ export function applyRecord(state: BanState, record: JournalRecord): void {
     case "ban": {
       let entry = state.holds.get(record.target);
       if (!entry) {
-        entry = { family: record.family, jails: new Map() };
+        entry = { family: record.family, bySource: new Map() };
         state.holds.set(record.target, entry);
       }
-      entry.jails.set(record.jail, { expiresAt: record.expiresAt });
+      const source = record.source ?? DEFAULT_SOURCE;
+      let reasons = entry.bySource.get(source);
+      if (!reasons) {
+        reasons = new Map();
+        entry.bySource.set(source, reasons);
+      }
+      reasons.set(record.jail, { expiresAt: record.expiresAt });
       return;
     }
-    case "unban": {
-      const entry = state.holds.get(record.target);
-      entry?.jails.delete(record.jail);
-      if (entry && entry.jails.size === 0) state.holds.delete(record.target);
+    case "unban":
+      release(state, record.target, record.source ?? DEFAULT_SOURCE, record.jail);
       return;
-    }
     case "flush":
       for (const [target, entry] of state.holds) {
         if (record.family !== undefined && entry.family !== record.family) continue;
-        if (record.jail === undefined) entry.jails.clear();
-        else entry.jails.delete(record.jail);
-        if (entry.jails.size === 0) state.holds.delete(target);
+        release(state, target, record.source ?? DEFAULT_SOURCE, record.jail);
       }
       return;
     case "applied":
@@ -78,20 +104,17 @@ export function applyRecord(state: BanState, record: JournalRecord): void {
   }
 }
 
-/** Our canonical targets are dotted IPv4 or colon IPv6, optionally with /len. */
-export function familyOfTarget(target: string): IpFamily {
-  return target.includes(":") ? "IPv6" : "IPv4";
-}
+export { familyOfTarget };
 
 function holdIsLive(hold: Hold, now: number): boolean {
   return hold.expiresAt === null || hold.expiresAt > now;
 }
 
-/** Targets that some jail still holds at `now` (epoch seconds). */
+/** Targets that some source still holds at `now` (epoch seconds). */
 export function desiredTargets(state: BanState, now: number): Map<string, IpFamily> {
   const desired = new Map<string, IpFamily>();
   for (const [target, entry] of state.holds) {
-    for (const hold of entry.jails.values()) {
+    for (const hold of allHolds(entry)) {
       if (holdIsLive(hold, now)) {
         desired.set(target, entry.family);
         break;
@@ -104,8 +127,9 @@ export function desiredTargets(state: BanState, now: number): Map<string, IpFami
 /** Drops holds that have expired (used when compacting: an expired hold never matters again). */
 export function dropExpired(state: BanState, now: number): void {
   for (const [target, entry] of state.holds) {
-    for (const [jail, hold] of entry.jails) if (!holdIsLive(hold, now)) entry.jails.delete(jail);
-    if (entry.jails.size === 0) state.holds.delete(target);
+    for (const [source, reasons] of entry.bySource) {
+      for (const [reason, hold] of reasons) if (!holdIsLive(hold, now)) release(state, target, source, reason);
+    }
   }
 }
 
@@ -113,7 +137,7 @@ export function dropExpired(state: BanState, now: number): void {
 export function nextExpiry(state: BanState, now: number): number | undefined {
   let next: number | undefined;
   for (const entry of state.holds.values()) {
-    for (const hold of entry.jails.values()) {
+    for (const hold of allHolds(entry)) {
       if (hold.expiresAt !== null && hold.expiresAt > now && (next === undefined || hold.expiresAt < next)) {
         next = hold.expiresAt;
       }
@@ -157,9 +181,10 @@ export function pendingFor(state: BanState, now: number): PendingChanges {
   return { add, remove };
 }
 
+/** Version 1 (0.1) had only Fail2ban's jails per address; version 2 keys them by source. */
 interface StateJson {
-  version: 1;
-  holds: Record<string, { family: IpFamily; jails: Record<string, number | null> }>;
+  version: 2;
+  holds: Record<string, { family: IpFamily; by: Record<string, Record<string, number | null>> }>;
   applied: Record<string, IpFamily>;
   uncertain?: string[];
   shards?: Record<string, string[]>;
@@ -168,12 +193,14 @@ interface StateJson {
 export function stateToJson(state: BanState): StateJson {
   const holds: StateJson["holds"] = {};
   for (const [target, entry] of state.holds) {
-    const jails: Record<string, number | null> = {};
-    for (const [jail, hold] of entry.jails) jails[jail] = hold.expiresAt;
-    holds[target] = { family: entry.family, jails };
+    const by: Record<string, Record<string, number | null>> = {};
+    for (const [source, reasons] of entry.bySource) {
+      by[source] = Object.fromEntries([...reasons].map(([reason, hold]) => [reason, hold.expiresAt]));
+    }
+    holds[target] = { family: entry.family, by };
   }
   return {
-    version: 1,
+    version: 2,
     holds,
     applied: Object.fromEntries(state.applied),
     uncertain: [...state.uncertain],
@@ -181,16 +208,32 @@ export function stateToJson(state: BanState): StateJson {
   };
 }
 
+type StoredHolds = { family: IpFamily; by?: Record<string, Record<string, number | null>> } & {
+  /** Version 1: Fail2ban's jails. */
+  jails?: Record<string, number | null>;
+};
+
 export function stateFromJson(value: unknown): BanState {
-  const json = value as Partial<StateJson>;
-  if (json?.version !== 1 || typeof json.holds !== "object" || typeof json.applied !== "object") {
+  const json = value as { version?: number; holds?: Record<string, StoredHolds>; applied?: unknown } & Partial<
+    Omit<StateJson, "version" | "holds">
+  >;
+  if (
+    (json?.version !== 1 && json?.version !== 2) ||
+    typeof json.holds !== "object" ||
+    typeof json.applied !== "object"
+  ) {
     throw new Error("state snapshot has an unknown format");
   }
   const state = emptyState();
   for (const [target, entry] of Object.entries(json.holds ?? {})) {
-    const jails = new Map<string, Hold>();
-    for (const [jail, expiresAt] of Object.entries(entry.jails)) jails.set(jail, { expiresAt });
-    state.holds.set(target, { family: entry.family, jails });
+    const by = json.version === 1 ? { [DEFAULT_SOURCE]: entry.jails ?? {} } : (entry.by ?? {});
+    const bySource = new Map<string, SourceHolds>();
+    for (const [source, reasons] of Object.entries(by)) {
+      const held: SourceHolds = new Map();
+      for (const [reason, expiresAt] of Object.entries(reasons)) held.set(reason, { expiresAt });
+      if (held.size > 0) bySource.set(source, held);
+    }
+    if (bySource.size > 0) state.holds.set(target, { family: entry.family, bySource });
   }
   for (const [target, family] of Object.entries(json.applied ?? {})) state.applied.set(target, family);
   for (const target of Array.isArray(json.uncertain) ? json.uncertain : []) state.uncertain.add(target);

@@ -5,10 +5,20 @@
  */
 import { type IpFamily, isIpFamily } from "../address/index.ts";
 
-/** A jail holds `target` until `expiresAt` (epoch seconds; null = permanent). */
+/**
+ * Who holds an address: a source (`fail2ban`, and later `crowdsec`, a fleet member…) and its
+ * reason within that source (a jail's name for Fail2ban). Records written before sources
+ * existed have no `source`: they are Fail2ban's. The reason keeps the field name `jail` on disk,
+ * so journals written by 0.1 read back unchanged.
+ */
+export const DEFAULT_SOURCE = "fail2ban";
+
+/** `source`'s `jail` (its reason) holds `target` until `expiresAt` (epoch seconds; null = permanent). */
 export interface BanRecord {
   t: "ban";
   at: number;
+  /** Absent = `fail2ban`. */
+  source?: string;
   jail: string;
   target: string;
   family: IpFamily;
@@ -18,14 +28,18 @@ export interface BanRecord {
 export interface UnbanRecord {
   t: "unban";
   at: number;
+  /** Absent = `fail2ban`. */
+  source?: string;
   jail: string;
   target: string;
 }
 
-/** Releases the holds of one jail (or all jails) of one family (or both). */
+/** Releases the holds of one source's reason (or all its reasons) of one family (or both). */
 export interface FlushRecord {
   t: "flush";
   at: number;
+  /** Absent = `fail2ban`: a Fail2ban flush never touches another source's holds. */
+  source?: string;
   jail?: string;
   family?: IpFamily;
 }
@@ -61,6 +75,10 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
 }
 
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
 function isShardMap(value: unknown): boolean {
   return (
     typeof value === "object" &&
@@ -77,18 +95,20 @@ export function asJournalRecord(value: unknown): JournalRecord | undefined {
   if (typeof r.at !== "number") return undefined;
   switch (r.t) {
     case "ban":
-      return typeof r.jail === "string" &&
+      return optionalString(r.source) &&
+        typeof r.jail === "string" &&
         typeof r.target === "string" &&
         isIpFamily(r.family) &&
         (r.expiresAt === null || typeof r.expiresAt === "number")
         ? (r as unknown as BanRecord)
         : undefined;
     case "unban":
-      return typeof r.jail === "string" && typeof r.target === "string"
+      return optionalString(r.source) && typeof r.jail === "string" && typeof r.target === "string"
         ? (r as unknown as UnbanRecord)
         : undefined;
     case "flush":
-      return (r.jail === undefined || typeof r.jail === "string") &&
+      return optionalString(r.source) &&
+        (r.jail === undefined || typeof r.jail === "string") &&
         (r.family === undefined || isIpFamily(r.family))
         ? (r as unknown as FlushRecord)
         : undefined;

@@ -9,11 +9,13 @@ import type { ActionOutcome } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
 import { FAMILIES, type IpFamily } from "../address/index.ts";
 import { type Shard, shardFromHost } from "../delivery/shards.ts";
-import { desiredTargets } from "../journal/index.ts";
+import { DEFAULT_SOURCE, desiredTargets, type SourceHolds } from "../journal/index.ts";
 import type { IpHost } from "../protocol/model.ts";
 import { banTargetFromHost } from "../targets/sophos/index.ts";
 
+/** One hold on a listed address: a source and its reason (for Fail2ban, the jail). */
 export interface ListedJail {
+  source: string;
   jail: string;
   /** ISO time; null = permanent. */
   expiresAt: string | null;
@@ -86,12 +88,15 @@ export async function listReport(session: Session, now = Date.now()): Promise<Li
   const ourNames = new Set<string>();
   const jailsOf = (target: string): ListedJail[] => {
     const holds = state.holds.get(target);
-    const jails = [...(holds?.jails ?? new Map())].map(([jail, hold]) => ({
-      jail,
-      expiresAt: hold.expiresAt === null ? null : new Date(hold.expiresAt * 1000).toISOString(),
-      expired: hold.expiresAt !== null && hold.expiresAt * 1000 <= now,
-    }));
-    return jails.sort((a, b) => a.jail.localeCompare(b.jail));
+    const jails = [...(holds?.bySource ?? new Map<string, SourceHolds>())].flatMap(([source, reasons]) =>
+      [...reasons].map(([jail, hold]) => ({
+        source,
+        jail,
+        expiresAt: hold.expiresAt === null ? null : new Date(hold.expiresAt * 1000).toISOString(),
+        expired: hold.expiresAt !== null && hold.expiresAt * 1000 <= now,
+      })),
+    );
+    return jails.sort((a, b) => a.source.localeCompare(b.source) || a.jail.localeCompare(b.jail));
   };
   const inGroupOf = (family: IpFamily, host: IpHost) =>
     members.get(family)?.has(host.name) === true || host.hostGroups.includes(names[family]);
@@ -162,7 +167,7 @@ function jailText(jails: ListedJail[]): string {
   return jails
     .map(
       (j) =>
-        `${j.jail} ${j.expiresAt === null ? "permanent" : `${j.expired ? "expired" : "until"} ${j.expiresAt}`}`,
+        `${j.source === DEFAULT_SOURCE ? "" : `${j.source} `}${j.jail} ${j.expiresAt === null ? "permanent" : `${j.expired ? "expired" : "until"} ${j.expiresAt}`}`,
     )
     .join(", ");
 }

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { Journal } from "../../src/journal/index.ts";
+import { holdsOf, Journal } from "../../src/journal/index.ts";
 import { runCli, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
 import { expectedNames, firewallView, inWaves, type Op, prng, replayHolds, runWorker } from "./helpers.ts";
 
@@ -122,7 +122,7 @@ describe("concurrency", { timeout: 150_000 }, () => {
       assert.equal(unreadable, 0);
       const holds = new Set<string>();
       for (const [target, entry] of state.holds)
-        for (const jail of entry.jails.keys()) holds.add(`${target}|${jail}`);
+        for (const jail of holdsOf(entry).keys()) holds.add(`${target}|${jail}`);
       assert.deepEqual([...holds].sort(), [...expectedHolds].sort(), "every hold survives the compactions");
       const desired = new Set([...expectedHolds].map((h) => h.split("|")[0]!));
       const view = firewallView(emu);

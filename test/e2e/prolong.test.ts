@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { Journal } from "../../src/journal/index.ts";
+import { holdsOf, Journal } from "../../src/journal/index.ts";
 import {
   ACTION_FILE,
   CLI,
@@ -73,7 +73,7 @@ describe("end to end: actionprolong keeps a lengthened ban", {
   const inGroup = () => (emu.snapshot().groups.find((g) => g.name === GROUP_V4)?.hosts ?? []).includes(HOST);
   const hasHost = () => emu.snapshot().hosts.some((h) => h.name === HOST);
   /** Our journal's hold of IP by the jail: its expiry (epoch s), null = permanent, undefined = none. */
-  const hold = () => new Journal(stateDir).load().state.holds.get(IP)?.jails.get(JAIL)?.expiresAt;
+  const hold = () => holdsOf(new Journal(stateDir).load().state.holds.get(IP)).get(JAIL)?.expiresAt;
   /** The `expiresAt` of every `ban` record of IP in our journal, in order. */
   const banRecords = () =>
     readFileSync(join(stateDir, "journal.jsonl"), "utf8")

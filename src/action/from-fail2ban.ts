@@ -156,7 +156,8 @@ export function recordsFromFail2ban(
     // lists: a blanket flush would also erase a ban a hook journaled while we were reading.
     const listed = new Set(own.map((b) => b.target));
     for (const [target, holds] of before.holds) {
-      if (holdsOf(holds).has(jail) && !listed.has(target)) records.push({ t: "unban", at: now, jail, target });
+      if (holdsOf(holds).has(jail) && !listed.has(target))
+        records.push({ t: "unban", at: now, jail, target });
     }
     for (const ban of own) {
       records.push({

@@ -40,9 +40,6 @@ export interface PushResult {
   shards: Record<string, string[] | null>;
 }
 
-/** Remove of a missing IP host answers 528 (reference §3.2): for us that means "already gone". */
-const GONE_CODE = 528;
-
 export function usesShards(naming: Naming, target: string): boolean {
   return naming.layout === "iplist" && isShardable(target);
 }
@@ -80,7 +77,8 @@ export async function removeHosts(client: SophosClient, hosts: IpHost[]): Promis
   // An unlink of a host that is already gone fails; the Remove below tells what really matters.
   await client.unlinkIpHosts(hosts.map((h) => ({ ...h, hostGroups: [] })));
   const outcomes = await client.removeIpHosts(hosts.map((h) => h.name));
-  return outcomes.map((o) => (o.code === GONE_CODE ? { ...o, ok: true } : o));
+  // For a removal, "not there" is done.
+  return outcomes.map((o) => (o.kind === "gone" ? { ...o, ok: true } : o));
 }
 
 async function addTargets(client: SophosClient, naming: Naming, targets: string[], result: PushResult) {

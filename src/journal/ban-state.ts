@@ -128,7 +128,8 @@ export function desiredTargets(state: BanState, now: number): Map<string, IpFami
 export function dropExpired(state: BanState, now: number): void {
   for (const [target, entry] of state.holds) {
     for (const [source, reasons] of entry.bySource) {
-      for (const [reason, hold] of reasons) if (!holdIsLive(hold, now)) release(state, target, source, reason);
+      for (const [reason, hold] of reasons)
+        if (!holdIsLive(hold, now)) release(state, target, source, reason);
     }
   }
 }
@@ -214,9 +215,11 @@ type StoredHolds = { family: IpFamily; by?: Record<string, Record<string, number
 };
 
 export function stateFromJson(value: unknown): BanState {
-  const json = value as { version?: number; holds?: Record<string, StoredHolds>; applied?: unknown } & Partial<
-    Omit<StateJson, "version" | "holds">
-  >;
+  const json = value as {
+    version?: number;
+    holds?: Record<string, StoredHolds>;
+    applied?: unknown;
+  } & Partial<Omit<StateJson, "version" | "holds">>;
   if (
     (json?.version !== 1 && json?.version !== 2) ||
     typeof json.holds !== "object" ||

@@ -36,11 +36,6 @@ export const StatusCode = {
   callerNotAllowed: 534,
 } as const;
 
-/** Codes that report success, possibly with a warning (JANWEIS's reading of Sophos's table). */
-export function isSuccessCode(code: number): boolean {
-  return (code >= 200 && code <= 216) || code === 217 || code === 222;
-}
-
 /** The code-less texts a Get answers with when nothing matches (the wording changed across firmware). */
 export function isNoRecordsText(text: string): boolean {
   return /^(No\.|Number) of records Zero\.?$/.test(text.trim());

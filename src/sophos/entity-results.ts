@@ -9,7 +9,6 @@ import {
   type IpHostGroup,
   isNode,
   isNoRecordsText,
-  isSuccessCode,
   listOf,
   StatusText,
   textOf,
@@ -17,6 +16,7 @@ import {
   type XmlValue,
 } from "../protocol/index.ts";
 import { Hints, ResponseFormatError, SophosApiError, TransactionFailError } from "./errors.ts";
+import { meaningOf } from "./status-table.ts";
 import type { EntityOutcome, SophosResponse, SophosStatus } from "./types.ts";
 
 const HOST_TYPES: readonly string[] = ["IP", "Network", "IPRange", "IPList", "System Host"];
@@ -147,12 +147,14 @@ export function writeOutcomes(
       return {
         name,
         ok: false,
+        kind: "refused",
         text,
         error: new SophosApiError(`${what} ${name} on ${url}: ${text}`, { url, entity, firewallText: "" }),
       };
     }
-    const ok = status.code !== undefined && isSuccessCode(status.code);
-    const outcome: EntityOutcome = { name, ok, text: status.text };
+    const { kind } = meaningOf(status.code);
+    const ok = kind === "ok";
+    const outcome: EntityOutcome = { name, ok, kind, text: status.text };
     if (status.code !== undefined) outcome.code = status.code;
     if (!ok) outcome.error = statusError(status, entity, url, `${what} ${name}`);
     return outcome;

@@ -3,7 +3,7 @@
  * against what; hint = what to do). Nothing here keeps the request body: it holds the password.
  */
 import { F2bError, type F2bErrorOptions, redactSecrets, UsageError } from "../errors/index.ts";
-import { StatusCode } from "../protocol/index.ts";
+import { meaningOf, STATUS_TABLE } from "./status-table.ts";
 
 export interface SophosErrorOptions extends F2bErrorOptions {
   /** The firewall's origin (`https://fw:4444`), never with credentials. */
@@ -47,12 +47,7 @@ export class SophosApiError extends SophosError {
 }
 
 function defaultApiHint(code: number | undefined): string | undefined {
-  if (code === StatusCode.sameNameExists) return "an object with this name exists already; update it instead";
-  if (code === StatusCode.validationFailed)
-    return "check the values and that every referenced host or group exists";
-  if (code === StatusCode.couldNotPerform) return "check that every referenced host or group exists";
-  if (code === StatusCode.defaultNotEditable) return "the object probably does not exist; check with a Get";
-  return undefined;
+  return meaningOf(code).hint;
 }
 
 export class AuthenticationError extends SophosApiError {
@@ -73,12 +68,9 @@ export class TransactionFailError extends SophosApiError {
 
 export const Hints = {
   auth: "check the API user name and password, and that the user's administrator profile allows API access (Objects and Network read-write)",
-  apiDisabled:
-    "enable API configuration on the firewall: Backup & firmware > API (SFOS 22: Administration > API)",
-  callerNotAllowed:
-    "add this host's address to the API's allowed IP addresses on the firewall (Backup & firmware > API; SFOS 22: Administration)",
-  requestInvalid:
-    "the firewall could not read the request; if a value contains unusual characters report it as a bug",
+  apiDisabled: STATUS_TABLE[532]!.hint!,
+  callerNotAllowed: STATUS_TABLE[534]!.hint!,
+  requestInvalid: STATUS_TABLE[529]!.hint!,
   transactionFail: "the firewall does not support this query (entity or filter key); check the filter",
 } as const;
 

@@ -16,6 +16,7 @@ export {
   TransportError,
 } from "./errors.ts";
 export { parseResponse } from "./response.ts";
+export * from "./status-table.ts";
 export { normalizeSha256 } from "./tls-options.ts";
 export {
   API_PATH,

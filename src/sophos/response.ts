@@ -8,7 +8,6 @@ import {
   isNode,
   listOf,
   parseXml,
-  StatusCode,
   StatusText,
   textOf,
   type XmlNode,
@@ -24,6 +23,7 @@ import {
   ResponseFormatError,
   SophosApiError,
 } from "./errors.ts";
+import { meaningOf } from "./status-table.ts";
 import type { SophosEntityResult, SophosResponse, SophosStatus, TransportResponse } from "./types.ts";
 
 const NOT_ENTITIES = new Set(["Login", "Status"]);
@@ -144,18 +144,18 @@ function readEnvelope(root: XmlNode, url: string): SophosResponse {
 function throwTopLevel(status: SophosStatus, url: string): never {
   const options = { url, code: status.code, firewallText: status.text };
   const said = `${status.code ?? ""} ${status.text}`.trim();
-  switch (status.code) {
-    case StatusCode.requestInvalid:
+  switch (meaningOf(status.code).kind) {
+    case "request-invalid":
       throw new RequestInvalidError(`the firewall at ${url} could not read the request: ${said}`, {
         ...options,
         hint: Hints.requestInvalid,
       });
-    case StatusCode.apiDisabled:
+    case "api-disabled":
       throw new ApiDisabledError(`the API of the firewall at ${url} is disabled: ${said}`, {
         ...options,
         hint: Hints.apiDisabled,
       });
-    case StatusCode.callerNotAllowed:
+    case "caller-not-allowed":
       throw new CallerNotAllowedError(
         `the firewall at ${url} does not accept API calls from this host: ${said}`,
         {

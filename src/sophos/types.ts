@@ -4,6 +4,7 @@
  */
 import type { XmlNode } from "../protocol/index.ts";
 import type { SophosApiError, SophosError } from "./errors.ts";
+import type { StatusKind } from "./status-table.ts";
 
 /**
  * How the firewall's certificate is checked.
@@ -100,10 +101,12 @@ export interface SophosResponse {
   entities: SophosEntityResult[];
 }
 
-/** The result for one entity of a write. `ok` follows isSuccessCode (200–216, 217, 222). */
+/** The result for one entity of a write: `ok` is `kind === "ok"` (see status-table.ts). */
 export interface EntityOutcome {
   name: string;
   ok: boolean;
+  /** What the code means (status-table.ts); delivery decides on this, never on the number. */
+  kind: StatusKind;
   code?: number;
   /** The firewall's status text. */
   text: string;

@@ -72,7 +72,7 @@ describe("real answers (sophos-samples)", () => {
       "writing",
     );
     assert.deepEqual(outcomes, [
-      { name: "h1", ok: true, code: 200, text: "Configuration applied successfully." },
+      { name: "h1", ok: true, kind: "ok", code: 200, text: "Configuration applied successfully." },
     ]);
   });
 
@@ -148,7 +148,7 @@ describe("real answers (sophos-samples)", () => {
   sample("12_remove_iphost_success_v2000_sophos_sdk_test.xml", () => {
     const response = answer(readSample("12_remove_iphost_success_v2000_sophos_sdk_test.xml"));
     assert.deepEqual(writeOutcomes(response, "IPHost", ["h"], URL, "removing"), [
-      { name: "h", ok: true, code: 200, text: "Configuration applied successfully." },
+      { name: "h", ok: true, kind: "ok", code: 200, text: "Configuration applied successfully." },
     ]);
   });
 
@@ -205,7 +205,7 @@ describe("real answers (sophos-samples)", () => {
     const response = answer(fromJson("18_set_iphost_success_v2000_2_ansible_tutorial_xmltodict.json"));
     assert.equal(response.apiVersion, "2000.2");
     assert.deepEqual(writeOutcomes(response, "IPHost", ["h"], URL, "writing"), [
-      { name: "h", ok: true, code: 200, text: "Configuration applied successfully." },
+      { name: "h", ok: true, kind: "ok", code: 200, text: "Configuration applied successfully." },
     ]);
   });
 

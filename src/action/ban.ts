@@ -6,9 +6,10 @@
  */
 
 import type { BanTarget } from "../address/index.ts";
-import { beforeDeadline, emptyPushResult, pushChanges } from "../delivery/index.ts";
+import { beforeDeadline } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
 import { desiredTargets } from "../journal/index.ts";
+import { emptyPushResult } from "../targets/index.ts";
 import { deliverOrLeaveToAgent } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -33,11 +34,10 @@ async function showRequests(
   change: "add" | "remove",
 ): Promise<ActionOutcome> {
   const result = emptyPushResult();
-  await pushChanges(
-    session.firewall(),
-    session.naming,
+  await session.target.push(
     change === "add" ? { add: [target.canonical], remove: [] } : { add: [], remove: [target.canonical] },
     result,
+    new Map(),
   );
   return done(`dry run: nothing was sent and nothing was journaled`);
 }
@@ -85,7 +85,7 @@ async function removeUntracked(session: Session, target: BanTarget, notes: strin
     }
     const result = emptyPushResult();
     await beforeDeadline(
-      pushChanges(session.firewall(), session.naming, { add: [], remove: [target.canonical] }, result),
+      session.target.push({ add: [], remove: [target.canonical] }, result, new Map()),
       session.deadline,
       `remove ${target.canonical}`,
     );

@@ -4,10 +4,9 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { runningAgentPid } from "../agent/alive.ts";
 import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
 import type { F2bError } from "../errors/base.ts";
-import { type HeldLock, pendingFor, tryLock } from "../journal/index.ts";
+import { type HeldLock, pendingFor, runningAgentPid, tryLock } from "../journal/index.ts";
 import type { Session } from "./session.ts";
 
 export type DeliverNowResult =
@@ -60,9 +59,8 @@ export async function deliverNow(
   try {
     await first?.();
     const report = await deliverPending({
-      client: session.firewall(),
+      target: session.target,
       journal: session.journal,
-      naming: session.naming,
       batchSize: session.config.maxEntitiesPerRequest,
       deadline: session.deadline,
     });

@@ -6,10 +6,10 @@
  */
 
 import type { IpFamily } from "../address/index.ts";
-import { runningAgentPid } from "../agent/alive.ts";
-import { beforeDeadline, deliverPending, FAMILIES, reconcile } from "../delivery/index.ts";
+import { FAMILIES } from "../address/index.ts";
+import { beforeDeadline, deliverPending } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
-import { lockUntil } from "../journal/index.ts";
+import { lockUntil, runningAgentPid } from "../journal/index.ts";
 import { describeDelivery } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -41,7 +41,7 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
     let cleanup: string;
     try {
       const { plan, result } = await beforeDeadline(
-        reconcile({ client: session.firewall(), journal: session.journal, naming: session.naming, families }),
+        session.target.reconcile({ journal: session.journal, families }),
         session.deadline,
         "flush on the firewall",
       );
@@ -57,9 +57,8 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
       );
     }
     const rest = await deliverPending({
-      client: session.firewall(),
+      target: session.target,
       journal: session.journal,
-      naming: session.naming,
       batchSize: session.config.maxEntitiesPerRequest,
       deadline: session.deadline,
     });

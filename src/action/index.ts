@@ -1,6 +1,5 @@
 export * from "./ban.ts";
 export * from "./deliver-now.ts";
-export * from "./dry-run-transport.ts";
 export * from "./flush.ts";
 export * from "./outcome.ts";
 export * from "./session.ts";

@@ -3,14 +3,15 @@
  * nothing else) and then delivers anything left pending; `check` reads without writing;
  * `stop` changes nothing, because the groups are used in firewall rules.
  */
-import { beforeDeadline, ensureGroups } from "../delivery/index.ts";
+import { beforeDeadline } from "../delivery/index.ts";
+import { ensureGroups } from "../targets/sophos/index.ts";
 import { deliverNow, describeDelivery } from "./deliver-now.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
 export async function start(session: Session): Promise<ActionOutcome> {
   const checks = await beforeDeadline(
-    ensureGroups(session.firewall(), session.naming.groups, { create: true }),
+    session.target.ensureGroups({ create: true }),
     session.deadline,
     "make sure the groups exist",
   );

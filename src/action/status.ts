@@ -5,8 +5,8 @@
  */
 
 import { FAMILIES, type IpFamily } from "../address/index.ts";
-import { believedShards } from "../delivery/shards.ts";
 import { lockOwner, pendingFor, readStatus } from "../journal/index.ts";
+import { believedShards } from "../targets/sophos/index.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
@@ -36,7 +36,7 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
   const changes = pendingFor(loaded.state, now / 1000);
   const facts = readStatus(session.journal.dir);
   const count = (family: IpFamily) => [...loaded.state.applied.values()].filter((f) => f === family).length;
-  const agentPid = lockOwner(`${session.journal.dir}/agent.lock`) ?? null;
+  const agentPid = lockOwner(session.journal.agentLockPath) ?? null;
   const pendingTotal = changes.add.size + changes.remove.size;
   const shards: StatusReport["shards"] = { IPv4: [], IPv6: [] };
   for (const shard of believedShards(session.naming.prefix, loaded.state.shards)) {

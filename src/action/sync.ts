@@ -4,8 +4,10 @@
  * removals). `--from-fail2ban` first rebuilds the desired state from fail2ban-client.
  * `--dry-run` reads and prints the plan, and changes nothing.
  */
-import { planReconcile, type ReconcilePlan, reconcile } from "../delivery/index.ts";
+
 import { lockUntil } from "../journal/index.ts";
+import { planReconcile, reconcile } from "../targets/sophos/index.ts";
+import type { ReconcilePlan } from "../targets/target.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
 

@@ -14,11 +14,18 @@
  */
 import { type FSWatcher, statSync, watch } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { countPending, deliverPending, type Naming, type RoundReport, reconcile } from "../delivery/index.ts";
+import { countPending, deliverPending, type RoundReport } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
-import { type HeldLock, type Journal, lockUntil, nextExpiry, tryLock } from "../journal/index.ts";
-import type { SophosClient } from "../sophos/index.ts";
-import { agentLockPath, runningAgentPid } from "./alive.ts";
+import {
+  agentLockPath,
+  type HeldLock,
+  type Journal,
+  lockUntil,
+  nextExpiry,
+  runningAgentPid,
+  tryLock,
+} from "../journal/index.ts";
+import type { Target } from "../targets/target.ts";
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 
 export interface AgentTiming {
@@ -49,9 +56,8 @@ export const DEFAULT_TIMING: AgentTiming = {
 };
 
 export interface AgentOptions extends Partial<AgentTiming> {
-  client: SophosClient;
+  target: Target;
   journal: Journal;
-  naming: Naming;
   batchSize: number;
   log: (line: string) => void;
   backoff?: BackoffOptions;
@@ -259,7 +265,7 @@ export class Agent {
   private async deliveryLock(): Promise<HeldLock | undefined> {
     const until = Date.now() + DELIVERY_LOCK_WAIT_MS;
     while (!this.stopping && Date.now() < until) {
-      const lock = await lockUntil(`${this.options.journal.dir}/delivery.lock`, Date.now() + 500);
+      const lock = await lockUntil(this.options.journal.deliveryLockPath, Date.now() + 500);
       if (lock) return lock;
     }
     return undefined;
@@ -324,9 +330,8 @@ export class Agent {
     let caughtUp = false;
     const stopping = () => this.stopping || caughtUp;
     const report = await deliverPending({
-      client: this.options.client,
+      target: this.options.target,
       journal: this.options.journal,
-      naming: this.options.naming,
       batchSize,
       // No deadline inside a round: an abandoned round would go on writing after the delivery
       // lock is released, racing the next one (a stale shard write could drop addresses). The
@@ -352,11 +357,7 @@ export class Agent {
 
   private async reconcileOnce(): Promise<F2bError | undefined> {
     const started = Date.now();
-    const { plan, result } = await reconcile({
-      client: this.options.client,
-      journal: this.options.journal,
-      naming: this.options.naming,
-    });
+    const { plan, result } = await this.options.target.reconcile({ journal: this.options.journal });
     this.nextReconcileAt = Date.now() + this.timing.reconcileEveryMs;
     const failed = result.failures.length;
     this.options.log(

@@ -58,9 +58,8 @@ export function agentTuningFromEnv(env: Env = process.env): AgentTuning {
 export async function runAgent(session: Session, log: (line: string) => void): Promise<number> {
   const tuning = agentTuningFromEnv();
   const agent = new Agent({
-    client: session.firewall(),
+    target: session.target,
     journal: session.journal,
-    naming: session.naming,
     batchSize: session.config.maxEntitiesPerRequest,
     log,
     backoff: tuning.backoff,

@@ -1,3 +1,2 @@
 export * from "./agent.ts";
-export * from "./alive.ts";
 export * from "./backoff.ts";

@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
-import { prefixProblem } from "../targets/sophos/index.ts";
+import { prefixProblem } from "../targets/sophos/names.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const plainText = () =>

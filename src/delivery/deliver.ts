@@ -5,19 +5,10 @@
  * left stays pending for the next command, the agent or `sync`.
  */
 import { F2bError } from "../errors/base.ts";
-import {
-  type BanState,
-  dropExpired,
-  type Journal,
-  type JournalRecord,
-  pendingFor,
-} from "../journal/index.ts";
+import { dropExpired, type Journal, type JournalRecord, pendingFor } from "../journal/index.ts";
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
-import type { SophosClient } from "../sophos/index.ts";
+import { emptyPushResult, type Target } from "../targets/target.ts";
 import { beforeDeadline } from "./deadline.ts";
-import { emptyPushResult, type Naming, pushChanges, usesShards } from "./push.ts";
-import { reconcile } from "./reconcile.ts";
-import { isShardable } from "./shards.ts";
 
 /**
  * Compact when the journal has this many records, so that loading it stays cheap.
@@ -30,9 +21,8 @@ function compactAfterRecords(): number {
 }
 
 export interface DeliveryOptions {
-  client: SophosClient;
+  target: Target;
   journal: Journal;
-  naming: Naming;
   /** Entities per push round; the client splits further by its own bound. */
   batchSize: number;
   /**
@@ -72,17 +62,17 @@ function toError(error: unknown): F2bError {
 }
 
 /**
- * One round: at most `batchSize` per-object changes (each one an entity written). Changes that
- * go into IP list shards are all taken at once: whatever their number, they cost one entity
- * write per shard touched, and taking them in slices would rewrite the same shards once per
- * slice.
+ * One round: at most `batchSize` per-object changes (each one an entity written). Bulk changes
+ * (addresses that go into IP list shards) are all taken at once: whatever their number, they
+ * cost one entity write per container touched, and taking them in slices would rewrite the
+ * same containers once per slice.
  */
 function roundOf(
   changes: { add: Map<string, unknown>; remove: Map<string, unknown> },
-  naming: Naming,
+  target: Target,
   batchSize: number,
 ): { add: string[]; remove: string[] } {
-  const inShards = (t: string) => usesShards(naming, t);
+  const inShards = (t: string) => target.bulk(t);
   const adds = [...changes.add.keys()];
   const removes = [...changes.remove.keys()];
   const hostAdds = adds.filter((t) => !inShards(t)).slice(0, batchSize);
@@ -136,7 +126,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (changes.add.size + changes.remove.size === 0) break;
     if (now() >= options.deadline || options.shouldContinue?.() === false) break;
 
-    const { add, remove } = roundOf(changes, options.naming, options.batchSize);
+    const { add, remove } = roundOf(changes, options.target, options.batchSize);
     // Say what we are about to change before changing it: if we die between the firewall's
     // answer and the `applied` record, the next delivery knows these targets are unsettled.
     const unsettled = [...add, ...remove].filter((t) => !loaded.state.uncertain.has(t));
@@ -156,7 +146,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     let thrown: unknown;
     try {
       await beforeDeadline(
-        pushChanges(options.client, options.naming, { add, remove }, result, loaded.state.shards),
+        options.target.push({ add, remove }, result, loaded.state.shards),
         options.deadline,
         "deliver pending changes",
       );
@@ -231,15 +221,11 @@ function finish(
 }
 
 /**
- * When the configured layout differs from what the journal believes is on the firewall
- * (addresses as single hosts while `iplist` is configured, or shards while `hosts` is), the
- * next delivery first migrates with a full reconcile: it builds the new layout, then removes the
- * old one, so no banned address is ever unblocked. The same happens in the `iplist` layout when
- * an address is unsure (a round died or lost its answer, or a migration did not finish): a shard
- * write is a whole-object replace, and the journal cannot tell which shard such an address may
- * have reached (a shard created but never recorded would otherwise keep an unbanned address
- * blocked), so the firewall is read instead. Returns true when that failed (the error is in the
- * report); the ordinary rounds then wait for the next attempt.
+ * When the target says the journal's belief cannot be trusted (Sophos: the configured layout
+ * differs from what is on the firewall, or an address in an IP list shard is unsure), the next
+ * delivery first reconciles: it builds the new coverage, then removes the old, so no banned
+ * address is ever unblocked. Returns true when that failed (the error is in the report); the
+ * ordinary rounds then wait for the next attempt.
  */
 async function migrateIfNeeded(
   options: DeliveryOptions,
@@ -248,11 +234,11 @@ async function migrateIfNeeded(
   now: () => number,
 ): Promise<boolean> {
   const { state } = options.journal.load();
-  const migrating = layoutDiffers(state, options.naming);
-  if (!migrating && !shardsUnsure(state, options.naming)) return false;
+  const why = options.target.needsReconcile(state);
+  if (why === undefined) return false;
   try {
     const { result } = await beforeDeadline(
-      reconcile({ client: options.client, journal: options.journal, naming: options.naming, now }),
+      options.target.reconcile({ journal: options.journal, now }),
       options.deadline,
       "migrate to the configured layout",
     );
@@ -260,7 +246,7 @@ async function migrateIfNeeded(
     report.removed += result.absent.length;
     if (result.failures.length === 0) return false;
     report.error = new F2bError(
-      `${migrating ? `migration to the ${options.naming.layout ?? "hosts"} layout` : "re-reading the IP list shards"}: ${result.failures.length} change(s) failed, e.g. ${result.failures[0]!.target}: ${result.failures[0]!.text}`,
+      `${why}: ${result.failures.length} change(s) failed, e.g. ${result.failures[0]!.target}: ${result.failures[0]!.text}`,
     );
   } catch (error) {
     report.error = toError(error);
@@ -273,17 +259,4 @@ async function migrateIfNeeded(
 function countPendingIn(journal: Journal, nowSeconds: number): number {
   const pending = pendingFor(journal.load().state, nowSeconds);
   return pending.add.size + pending.remove.size;
-}
-
-/** `iplist` layout: some single address may or may not be in some shard (see migrateIfNeeded). */
-export function shardsUnsure(state: BanState, naming: Naming): boolean {
-  return [...state.uncertain].some((t) => usesShards(naming, t));
-}
-
-export function layoutDiffers(state: BanState, naming: Naming): boolean {
-  if (naming.layout === "iplist") {
-    const inShards = new Set([...state.shards.values()].flat());
-    return [...state.applied.keys()].some((t) => isShardable(t) && !inShards.has(t));
-  }
-  return state.shards.size > 0;
 }

@@ -1,3 +1,4 @@
+export * from "./agent-alive.ts";
 export * from "./ban-state.ts";
 export * from "./errors.ts";
 export * from "./journal.ts";

@@ -27,6 +27,7 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { agentLockPath, deliveryLockPath } from "./agent-alive.ts";
 import { applyRecord, type BanState, emptyState, stateFromJson, stateToJson } from "./ban-state.ts";
 import { JournalError, storageHint } from "./errors.ts";
 import { type HeldLock, lockSyncUntil } from "./lock.ts";
@@ -48,12 +49,17 @@ export class Journal {
   readonly journalPath: string;
   readonly snapshotPath: string;
   readonly lockPath: string;
+  /** Held while delivering to the firewall (see agent-alive.ts). */
+  readonly deliveryLockPath: string;
+  readonly agentLockPath: string;
 
   constructor(dir: string) {
     this.dir = dir;
     this.journalPath = join(dir, "journal.jsonl");
     this.snapshotPath = join(dir, "state.json");
     this.lockPath = join(dir, "journal.lock");
+    this.deliveryLockPath = deliveryLockPath(dir);
+    this.agentLockPath = agentLockPath(dir);
   }
 
   /**

@@ -11,13 +11,11 @@ import type * as Net from "node:net";
 import { dirname, join } from "node:path";
 import type * as Tls from "node:tls";
 import type { ActionOutcome } from "../action/outcome.ts";
-import { runningAgentPid } from "../agent/alive.ts";
 import { loadConfig, resolveConfigPath } from "../config/index.ts";
 import { octalMode } from "../config/permissions.ts";
 import type { Config } from "../config/types.ts";
-import { ensureGroups, type GroupCheck } from "../delivery/groups.ts";
-import { shardFromHost } from "../delivery/shards.ts";
 import { ConfigError, F2bError } from "../errors/base.ts";
+import { runningAgentPid } from "../journal/index.ts";
 import { Hints } from "../sophos/errors.ts";
 import {
   ApiDisabledError,
@@ -26,6 +24,8 @@ import {
   SophosClient,
   TlsError,
 } from "../sophos/index.ts";
+import { ensureGroups, shardFromHost } from "../targets/sophos/index.ts";
+import type { GroupCheck } from "../targets/target.ts";
 
 export const FAIL2BAN_DIR_ENV = "F2B_SOPHOSXG_FAIL2BAN_DIR";
 export const DEFAULT_FAIL2BAN_DIR = "/etc/fail2ban";

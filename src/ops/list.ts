@@ -8,10 +8,9 @@
 import type { ActionOutcome } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
 import { FAMILIES, type IpFamily } from "../address/index.ts";
-import { type Shard, shardFromHost } from "../delivery/shards.ts";
 import { DEFAULT_SOURCE, desiredTargets, type SourceHolds } from "../journal/index.ts";
 import type { IpHost } from "../protocol/model.ts";
-import { banTargetFromHost } from "../targets/sophos/index.ts";
+import { banTargetFromHost, type Shard, shardFromHost } from "../targets/sophos/index.ts";
 
 /** One hold on a listed address: a source and its reason (for Fail2ban, the jail). */
 export interface ListedJail {

@@ -43,8 +43,8 @@ import {
 import type { IpFamily } from "../../src/address/index.ts";
 import { parseBanTarget } from "../../src/address/index.ts";
 import type { Config } from "../../src/config/types.ts";
-import { isShardable, parseShardName, SHARD_PLACEHOLDER } from "../../src/delivery/shards.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { isShardable, parseShardName, SHARD_PLACEHOLDER } from "../../src/targets/sophos/index.ts";
 import { GROUP_V4, GROUP_V6, PREFIX, startFirewall, tempDir, writeConfig } from "../support/harness.ts";
 import { configFrom, familyOf, foreignSeed, group, nameOf, untouchable } from "./support.ts";
 

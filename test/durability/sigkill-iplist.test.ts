@@ -18,9 +18,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { IpFamily } from "../../src/address/index.ts";
 import { parseBanTarget } from "../../src/address/index.ts";
-import { parseShardName, SHARD_PLACEHOLDER } from "../../src/delivery/shards.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { Journal } from "../../src/journal/index.ts";
+import { parseShardName, SHARD_PLACEHOLDER } from "../../src/targets/sophos/index.ts";
 import {
   GROUP_V4,
   GROUP_V6,

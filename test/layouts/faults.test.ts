@@ -13,9 +13,10 @@ import { after, before, beforeEach, test } from "node:test";
 import { unban } from "../../src/action/index.ts";
 import { parseBanTarget } from "../../src/address/index.ts";
 import type { Config } from "../../src/config/types.ts";
-import { deliverPending, ensureGroups } from "../../src/delivery/index.ts";
+import { deliverPending } from "../../src/delivery/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { pendingFor } from "../../src/journal/index.ts";
+import { ensureGroups } from "../../src/targets/sophos/index.ts";
 import { startFirewall, tempDir } from "../support/harness.ts";
 import { banRecords, coverage, GROUPS, layoutConfig, sessionFor, v4 } from "./helpers.ts";
 
@@ -43,9 +44,8 @@ async function deliver() {
   const session = sessionFor(config);
   try {
     return await deliverPending({
-      client: session.firewall(),
+      target: session.target,
       journal: session.journal,
-      naming: session.naming,
       batchSize: config.maxEntitiesPerRequest,
       deadline: Date.now() + 20_000,
     });

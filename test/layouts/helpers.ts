@@ -9,10 +9,9 @@ import type { IpFamily } from "../../src/address/index.ts";
 import { parseBanTarget } from "../../src/address/index.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
-import { parseShardName, SHARD_PLACEHOLDER } from "../../src/delivery/shards.ts";
 import type { RunningEmulator, StoreSnapshot } from "../../src/emulator/index.ts";
 import type { JournalRecord } from "../../src/journal/index.ts";
-import { banTargetFromHost } from "../../src/targets/sophos/index.ts";
+import { banTargetFromHost, parseShardName, SHARD_PLACEHOLDER } from "../../src/targets/sophos/index.ts";
 import { GROUP_V4, GROUP_V6, PREFIX, writeConfig } from "../support/harness.ts";
 
 export const GROUPS: Record<IpFamily, string> = { IPv4: GROUP_V4, IPv6: GROUP_V6 };

@@ -15,9 +15,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sync } from "../../src/action/sync.ts";
 import type { Config } from "../../src/config/types.ts";
-import { deliverPending, ensureGroups } from "../../src/delivery/index.ts";
+import { deliverPending } from "../../src/delivery/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { pendingFor } from "../../src/journal/index.ts";
+import { ensureGroups } from "../../src/targets/sophos/index.ts";
 import { startFirewall, tempDir } from "../support/harness.ts";
 import { banRecords, coverage, layoutConfig, sessionFor, v4, v6 } from "./helpers.ts";
 
@@ -43,9 +44,8 @@ async function deliverAll(config: Config, over: Partial<Config> = {}) {
   const session = sessionFor(config, over);
   try {
     return await deliverPending({
-      client: session.firewall(),
+      target: session.target,
       journal: session.journal,
-      naming: session.naming,
       batchSize: config.maxEntitiesPerRequest,
       deadline: Date.now() + 60_000,
     });
@@ -125,7 +125,7 @@ test("hosts → iplist → hosts with 2,000 bans: every banned address blocked a
 
 test("after the config changes layout, the next delivery migrates (and an unban in the new layout unblocks)", async () => {
   await emu.reset();
-  const config = await layoutConfig(dirs.dir + "/next", emu, { layout: "hosts", iplist_shard_size: 3 });
+  const config = await layoutConfig(`${dirs.dir}/next`, emu, { layout: "hosts", iplist_shard_size: 3 });
   const targets = Array.from({ length: 8 }, (_, i) => v4(500 + i));
   const setup = sessionFor(config);
   await ensureGroups(setup.firewall(), setup.naming.groups, { create: true });
@@ -148,7 +148,7 @@ test("after the config changes layout, the next delivery migrates (and an unban 
 
 test("a migration whose removals fail: the old hosts stay known, and an unban still unblocks", async () => {
   await emu.reset();
-  const config = await layoutConfig(dirs.dir + "/leftover", emu, {
+  const config = await layoutConfig(`${dirs.dir}/leftover`, emu, {
     layout: "hosts",
     iplist_shard_size: 1000,
   });

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import type { IpHost } from "../../src/protocol/index.ts";
 import {
   isShardable,
   layoutShards,
@@ -16,8 +17,7 @@ import {
   shardFromHost,
   shardHost,
   shardName,
-} from "../../src/delivery/shards.ts";
-import type { IpHost } from "../../src/protocol/index.ts";
+} from "../../src/targets/sophos/index.ts";
 
 const P = "f2b_";
 const v4 = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { statusReport } from "../../src/action/status.ts";
-import { deliverPending, ensureGroups } from "../../src/delivery/index.ts";
+import { deliverPending } from "../../src/delivery/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { renderPage } from "../../src/emulator/page.ts";
 import { listReport } from "../../src/ops/list.ts";
@@ -27,12 +27,11 @@ test("list, status and the page show the shards and the address each one holds",
   const config = await layoutConfig(dirs.dir, emu, { layout: "iplist", iplist_shard_size: 2 });
   const session = sessionFor(config);
   try {
-    await ensureGroups(session.firewall(), session.naming.groups, { create: true });
+    await session.target.ensureGroups({ create: true });
     session.journal.append(banRecords([v4(1), v4(2), v4(3), "2001:db8::7", "198.51.100.0/24"]));
     const report = await deliverPending({
-      client: session.firewall(),
+      target: session.target,
       journal: session.journal,
-      naming: session.naming,
       batchSize: 100,
       deadline: Date.now() + 10_000,
     });

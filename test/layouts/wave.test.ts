@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { deliverPending, ensureGroups } from "../../src/delivery/index.ts";
+import { deliverPending } from "../../src/delivery/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { pendingFor } from "../../src/journal/index.ts";
 import { counterMark } from "../action/support.ts";
@@ -37,14 +37,13 @@ test("10,000 bans per family: one delivery, ten shards of 1,000 per family, ever
   const started = Date.now();
   try {
     // As Fail2ban's actionstart would: the groups exist before the first ban.
-    await ensureGroups(session.firewall(), session.naming.groups, { create: true });
+    await session.target.ensureGroups({ create: true });
     session.journal.append(banRecords(targets));
     const mark = counterMark(emu);
     const deliver = () =>
       deliverPending({
-        client: session.firewall(),
+        target: session.target,
         journal: session.journal,
-        naming: session.naming,
         batchSize: config.maxEntitiesPerRequest,
         deadline: Date.now() + 60_000,
       });

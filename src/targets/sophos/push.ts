@@ -6,12 +6,12 @@
  * `iplist` layout single addresses go into shards instead (shards.ts): one write per shard
  * touched.
  */
-import { parseBanTarget } from "../address/index.ts";
-import { familyOfTarget } from "../journal/index.ts";
-import type { IpHost } from "../protocol/model.ts";
-import type { EntityOutcome, SophosClient } from "../sophos/index.ts";
-import { ipHostFor } from "../targets/sophos/index.ts";
-import { ensureGroups, FAMILIES, type GroupNames } from "./groups.ts";
+import { FAMILIES, familyOfTarget, parseBanTarget } from "../../address/index.ts";
+import type { IpHost } from "../../protocol/model.ts";
+import type { EntityOutcome, SophosClient } from "../../sophos/index.ts";
+import type { PushResult } from "../target.ts";
+import { ensureGroups, type GroupNames } from "./groups.ts";
+import { ipHostFor } from "./ip-host.ts";
 import {
   believedShards,
   isShardable,
@@ -30,14 +30,6 @@ export interface Naming {
   layout?: Layout;
   /** `iplist` layout: addresses per shard. Default 1,000. */
   shardSize?: number;
-}
-
-export interface PushResult {
-  present: string[];
-  absent: string[];
-  failures: { target: string; text: string }[];
-  /** Shards written (their whole new content) or removed (null). */
-  shards: Record<string, string[] | null>;
 }
 
 export function usesShards(naming: Naming, target: string): boolean {
@@ -241,10 +233,6 @@ function indexesOfFailures(outcomes: EntityOutcome[]): number[] {
 
 function describe(outcome: EntityOutcome): string {
   return outcome.code === undefined ? outcome.text : `${outcome.code} ${outcome.text}`;
-}
-
-export function emptyPushResult(): PushResult {
-  return { present: [], absent: [], failures: [], shards: {} };
 }
 
 /**

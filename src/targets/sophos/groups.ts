@@ -3,26 +3,16 @@
  * creates what is missing; delivery calls this again when a write says a group is gone.
  */
 
-import { FAMILIES, type IpFamily } from "../address/index.ts";
-import { F2bError } from "../errors/base.ts";
-import type { IpHostGroup } from "../protocol/model.ts";
-import type { SophosClient } from "../sophos/index.ts";
+import { FAMILIES, type IpFamily } from "../../address/index.ts";
+import { F2bError } from "../../errors/base.ts";
+import type { IpHostGroup } from "../../protocol/model.ts";
+import type { SophosClient } from "../../sophos/index.ts";
+import type { GroupCheck } from "../target.ts";
 
 export type GroupNames = Record<IpFamily, string>;
 
-export { FAMILIES };
-
 export class GroupSetupError extends F2bError {
   override name = "GroupSetupError";
-}
-
-export interface GroupCheck {
-  family: IpFamily;
-  name: string;
-  state: "present" | "created" | "missing";
-  members: number;
-  /** The member names as read (empty for a created or missing group). */
-  hosts: string[];
 }
 
 function wrongFamily(group: IpHostGroup, family: IpFamily): GroupSetupError {

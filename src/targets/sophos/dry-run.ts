@@ -3,8 +3,8 @@
  * answers as an empty, obliging firewall would (Gets find nothing, writes succeed), so the real
  * code paths run and show exactly what they would send, and nothing leaves the machine.
  */
-import { isNode, listOf, parseXml, type XmlNode } from "../protocol/index.ts";
-import type { Transport, TransportResponse } from "../sophos/index.ts";
+import { isNode, listOf, parseXml, type XmlNode } from "../../protocol/index.ts";
+import type { Transport, TransportResponse } from "../../sophos/index.ts";
 
 const OK = '<Status code="200">Configuration applied successfully.</Status>';
 

@@ -13,21 +13,21 @@
  * shards removed).
  */
 
-import type { IpFamily } from "../address/index.ts";
-import { desiredTargets, familyOfTarget, type Journal } from "../journal/index.ts";
-import type { IpHost } from "../protocol/model.ts";
-import type { SophosClient } from "../sophos/index.ts";
-import { banTargetFromHost } from "../targets/sophos/index.ts";
-import { ensureGroups, FAMILIES } from "./groups.ts";
+import type { IpFamily } from "../../address/index.ts";
+import { FAMILIES } from "../../address/index.ts";
+import { desiredTargets, familyOfTarget } from "../../journal/index.ts";
+import type { IpHost } from "../../protocol/model.ts";
+import type { SophosClient } from "../../sophos/index.ts";
 import {
   emptyPushResult,
-  type Naming,
   type PushResult,
-  pushChanges,
-  removeHosts,
-  usesShards,
-  writeShards,
-} from "./push.ts";
+  type ReconcileOptions,
+  type ReconcilePlan,
+  type ReconcileReport,
+} from "../target.ts";
+import { ensureGroups } from "./groups.ts";
+import { banTargetFromHost } from "./ip-host.ts";
+import { type Naming, pushChanges, removeHosts, usesShards, writeShards } from "./push.ts";
 import {
   layoutShards,
   MAX_SHARD_SIZE,
@@ -37,35 +37,9 @@ import {
   shardFromHost,
 } from "./shards.ts";
 
-export interface ReconcilePlan {
-  /** Desired targets nothing of ours covers now. */
-  add: string[];
-  /** Targets of ours on the firewall that no jail holds. */
-  remove: string[];
-  /** Desired targets covered as they should be. */
-  inPlace: string[];
-  /** Desired targets covered by the other layout's object (moving between host and shard). */
-  migrate: string[];
-  /** Hosts with our prefix that we cannot read as one of our objects; never touched. */
-  unrecognised: string[];
-  /** Shards written (new content, or linked into the group again) and shards removed. */
-  shardWrites: string[];
-  shardRemovals: string[];
-}
-
-export interface ReconcileOptions {
+export interface SophosReconcileOptions extends ReconcileOptions {
   client: SophosClient;
-  journal: Journal;
   naming: Naming;
-  families?: readonly IpFamily[];
-  /** Plan only: read the firewall, change nothing. */
-  dryRun?: boolean;
-  now?: () => number;
-}
-
-export interface ReconcileReport {
-  plan: ReconcilePlan;
-  result: PushResult;
 }
 
 /** What the firewall has of ours, in the families looked at. */
@@ -86,7 +60,7 @@ interface Work {
   shardsNext: Shard[];
 }
 
-async function observe(options: ReconcileOptions, families: ReadonlySet<IpFamily>): Promise<Observed> {
+async function observe(options: SophosReconcileOptions, families: ReadonlySet<IpFamily>): Promise<Observed> {
   const { client, naming } = options;
   const groups = await ensureGroups(client, naming.groups, {
     create: !options.dryRun,
@@ -118,7 +92,11 @@ function linkedShardHolding(observed: Observed, target: string): Shard | undefin
   return observed.shards.find((s) => !observed.unlinked.has(s.name) && s.addresses.includes(target));
 }
 
-function planWork(options: ReconcileOptions, families: ReadonlySet<IpFamily>, observed: Observed): Work {
+function planWork(
+  options: SophosReconcileOptions,
+  families: ReadonlySet<IpFamily>,
+  observed: Observed,
+): Work {
   const { naming } = options;
   const now = options.now ?? Date.now;
   const desired = new Map(
@@ -178,12 +156,12 @@ function planWork(options: ReconcileOptions, families: ReadonlySet<IpFamily>, ob
   return work;
 }
 
-export async function planReconcile(options: ReconcileOptions): Promise<ReconcilePlan> {
+export async function planReconcile(options: SophosReconcileOptions): Promise<ReconcilePlan> {
   const families = new Set(options.families ?? FAMILIES);
   return planWork(options, families, await observe(options, families)).plan;
 }
 
-export async function reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcile(options: SophosReconcileOptions): Promise<ReconcileReport> {
   const now = options.now ?? Date.now;
   const families = new Set(options.families ?? FAMILIES);
   const observed = await observe(options, families);
@@ -285,7 +263,7 @@ function firewallAfter(
  * content is recorded as it now stands.
  */
 function record(
-  options: ReconcileOptions,
+  options: SophosReconcileOptions,
   families: ReadonlySet<IpFamily>,
   after: After,
   now: () => number,

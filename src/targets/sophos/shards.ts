@@ -9,9 +9,9 @@
  * routable one, and then removed. The placeholder is never counted as banned.
  */
 
-import type { IpFamily } from "../address/index.ts";
-import { parseTargetSyntax } from "../address/index.ts";
-import type { IpHost } from "../protocol/model.ts";
+import type { IpFamily } from "../../address/index.ts";
+import { parseTargetSyntax } from "../../address/index.ts";
+import type { IpHost } from "../../protocol/model.ts";
 
 export type Layout = "hosts" | "iplist";
 

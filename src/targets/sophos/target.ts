@@ -1,0 +1,92 @@
+/**
+ * The Sophos Firewall as a delivery target: addresses become IP hosts (the `hosts` layout) or
+ * entries of IP list shards (`iplist`), members of one IP host group per family; removals are
+ * unlink, then Remove. The client is created on first use, so a target costs nothing until it
+ * talks to the firewall.
+ */
+import type { IpFamily } from "../../address/index.ts";
+import type { BanState } from "../../journal/index.ts";
+import type { SophosClient } from "../../sophos/index.ts";
+import type {
+  GroupCheck,
+  PushPlan,
+  PushResult,
+  ReconcileOptions,
+  ReconcileReport,
+  Target,
+} from "../target.ts";
+import { ensureGroups } from "./groups.ts";
+import { type Naming, pushChanges, usesShards } from "./push.ts";
+import { reconcile } from "./reconcile.ts";
+import { isShardable } from "./shards.ts";
+
+export interface SophosTargetOptions {
+  /** The client, or how to make it when first needed. */
+  client: SophosClient | (() => SophosClient);
+  naming: Naming;
+  kind?: string;
+}
+
+export class SophosTarget implements Target {
+  readonly kind: string;
+  readonly naming: Naming;
+  private made: SophosClient | undefined;
+  private readonly make: () => SophosClient;
+
+  constructor(options: SophosTargetOptions) {
+    this.kind = options.kind ?? "sophos";
+    this.naming = options.naming;
+    const given = options.client;
+    this.make = typeof given === "function" ? given : () => given;
+  }
+
+  /** The client (for operations that inspect the firewall itself: list, doctor). */
+  get client(): SophosClient {
+    this.made ??= this.make();
+    return this.made;
+  }
+
+  bulk(target: string): boolean {
+    return usesShards(this.naming, target);
+  }
+
+  needsReconcile(state: BanState): string | undefined {
+    if (layoutDiffers(state, this.naming)) return `migration to the ${this.naming.layout ?? "hosts"} layout`;
+    if (shardsUnsure(state, this.naming)) return "re-reading the IP list shards";
+    return undefined;
+  }
+
+  ensureGroups(options: { create: boolean; families?: readonly IpFamily[] }): Promise<GroupCheck[]> {
+    return ensureGroups(this.client, this.naming.groups, options);
+  }
+
+  push(plan: PushPlan, result: PushResult, believed: ReadonlyMap<string, string[]>): Promise<void> {
+    return pushChanges(this.client, this.naming, plan, result, believed);
+  }
+
+  reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    return reconcile({ ...options, client: this.client, naming: this.naming });
+  }
+
+  close(): void {
+    this.made?.close();
+  }
+}
+
+/**
+ * `iplist` layout: some single address may or may not be in some shard (a round died or lost
+ * its answer). A shard write is a whole-object replace and the journal cannot tell which shard
+ * such an address may have reached, so the firewall is read instead.
+ */
+export function shardsUnsure(state: BanState, naming: Naming): boolean {
+  return [...state.uncertain].some((t) => usesShards(naming, t));
+}
+
+/** The configured layout differs from what the journal believes is on the firewall. */
+export function layoutDiffers(state: BanState, naming: Naming): boolean {
+  if (naming.layout === "iplist") {
+    const inShards = new Set([...state.shards.values()].flat());
+    return [...state.applied.keys()].some((t) => isShardable(t) && !inShards.has(t));
+  }
+  return state.shards.size > 0;
+}

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
 // Bundles with esbuild:
 //   dist/f2b-sophosxg.mjs  the CLI: everything a Fail2ban hook needs, in one file (no module
 //                          resolution across node_modules at each ban)
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
 //   dist/index.mjs         the library
+//   dist/types/            the library's type declarations (tsc, tsconfig.types.json)
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -44,9 +46,27 @@ const common = {
 try {
   await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
   await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(root, "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      "tsconfig.types.json",
+      "--outDir",
+      join(staging, "types"),
+    ],
+    { cwd: root, stdio: "inherit" },
+  );
+  if (tsc.status !== 0) throw new Error("the type declarations did not build (tsc -p tsconfig.types.json)");
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);
-  for (const file of built) renameSync(join(staging, file), join(dist, file));
+  for (const file of built) {
+    // A directory cannot be renamed over a full one: move the old one aside first. Only the
+    // declarations are a directory, and no running process reads them.
+    const target = join(dist, file);
+    if (file === "types" && existsSync(target)) renameSync(target, join(staging, "types-old"));
+    renameSync(join(staging, file), target);
+  }
   for (const file of readdirSync(dist)) {
     if (!built.includes(file) && existsSync(join(dist, file)))
       rmSync(join(dist, file), { recursive: true, force: true });

@@ -38,16 +38,18 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
   const lock = await lockUntil(session.deliveryLockPath, session.deadline);
   if (!lock) return done(`flush (${scope}) journaled; ${describeDelivery({ kind: "busy" })}`);
   try {
-    let cleanup: string;
+    let cleaned: { added: number; removed: number; failed: number };
     try {
-      const { plan, result } = await beforeDeadline(
+      const { result } = await beforeDeadline(
         session.target.reconcile({ journal: session.journal, families }),
         session.deadline,
         "flush on the firewall",
       );
-      const failures =
-        result.failures.length > 0 ? `; ${result.failures.length} removal(s) failed and stay pending` : "";
-      cleanup = `removed ${result.absent.length} of ${plan.remove.length} host(s) no jail holds${failures}`;
+      cleaned = {
+        added: result.present.length,
+        removed: result.absent.length,
+        failed: result.failures.length,
+      };
     } catch (error) {
       // Like ban and unban: the flush is journaled, so Fail2ban must not see a failure (it would
       // run its consistency check, not per-address unbans). What is left stays pending.
@@ -62,7 +64,10 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
       batchSize: session.config.maxEntitiesPerRequest,
       deadline: session.deadline,
     });
-    return done(`flush (${scope}): ${cleanup}; ${describeDelivery({ kind: "delivered", report: rest })}`);
+    // One report for the whole flush: the clean-up's changes and whatever was pending besides.
+    const report = { ...rest, added: rest.added + cleaned.added, removed: rest.removed + cleaned.removed };
+    const failed = cleaned.failed > 0 ? `; ${cleaned.failed} removal(s) failed and stay pending` : "";
+    return done(`flush (${scope}): ${describeDelivery({ kind: "delivered", report })}${failed}`);
   } finally {
     lock.release();
   }

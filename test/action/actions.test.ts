@@ -194,6 +194,9 @@ test("flush: removes only our hosts, in few requests, keeps the groups and their
   const v4 = await run(["flush", "--family", "inet4"]);
   const cost = mark();
   assert.equal(v4.code, 0, v4.stderr);
+  // One consistent line: what the flush removed is what it says it removed.
+  assert.match(v4.stdout, /: 0 added, 25 removed on the firewall/);
+  assert.doesNotMatch(v4.stdout, /; 0 added, 0 removed/);
   assert.deepEqual([...(group(emu, GROUP_V4)?.hosts ?? [])].sort(), ["admin_pinned", "f2b_notes"]);
   assert.deepEqual(group(emu, GROUP_V6)?.hosts, ["f2b_2001_db8__1"], "--family inet4 leaves IPv6 alone");
   assert.ok(host(emu, "f2b_notes"), "a host with our prefix that is not one of ours is left alone");

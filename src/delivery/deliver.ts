@@ -103,6 +103,8 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const now = options.now ?? Date.now;
   const report: DeliveryReport = { added: 0, removed: 0, pending: 0, rounds: 0 };
   const status: DeliveryStatus = readStatus(options.journal.dir);
+  // Before the first load: every record written before this moment is seen by this delivery.
+  status.lastCheckedAt = now();
   let journalRecords = 0;
   const migration = await migrateIfNeeded(options, report, status, now);
   if (migration) return finish(options, status, report, now, 0);

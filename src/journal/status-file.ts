@@ -9,6 +9,12 @@ import { join } from "node:path";
 export interface DeliveryStatus {
   lastSuccessAt?: number;
   lastAttemptAt?: number;
+  /**
+   * When the latest delivery started comparing the journal with what the firewall holds,
+   * whatever it found (often nothing to do). Tells `status` the deliverer is alive, and tests
+   * that a delivery has seen every record written before that moment.
+   */
+  lastCheckedAt?: number;
   lastError?: { at: number; message: string };
   /** Epoch ms of the oldest change still pending, if any. */
   pendingSince?: number;

@@ -6,14 +6,15 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { Journal } from "../../src/journal/index.ts";
 import { runCli, startFirewall } from "../support/harness.ts";
 import {
+  deliveryCheckedSince,
   desiredNames,
   freshSetup,
   hook,
   nameOf,
   namesOnFirewall,
-  sleep,
   startAgent,
   startIdleAgent,
   statusJson,
@@ -68,7 +69,8 @@ test("ban and unban both pending while the agent is paused cancel out; repeated 
     } finally {
       process.kill(agent.pid, "SIGCONT");
     }
-    await sleep(500);
+    // Wait until the agent has looked at all three records (a delivery that started after them).
+    await deliveryCheckedSince(stateDir, Date.now());
     assert.equal(emu.counters.entityWrites, again.entityWrites, "an unban then ban again wrote something");
     const { pending } = await statusJson(config);
     assert.equal(pending.add + pending.remove, 0);
@@ -94,12 +96,18 @@ test("hooks, sync and an agent that starts and stops, all at once, leave the fir
         await hook(config, action, ip, ["--jail", jail]);
       }
     };
-    const workers = Promise.all([worker(1), worker(2), worker(3)]);
-    await sleep(400);
+    let wavesDone = false;
+    const workers = Promise.all([worker(1), worker(2), worker(3)]).finally(() => {
+      wavesDone = true;
+    });
+    // Overlap on purpose: the agent starts once the wave is under way, and stops in its middle.
+    const records = () => new Journal(stateDir).load().records;
+    await waitUntil("the workers journaled a few hooks", () => wavesDone || records() >= 4);
     const first = startAgent(config);
     await first.waitForLine(/^reconcile: /);
     const synced = runCli(["sync", "--configfile", config]);
-    await sleep(600);
+    const seen = records();
+    await waitUntil("the workers journaled more hooks", () => wavesDone || records() >= seen + 3);
     assert.equal(await first.stop("SIGTERM"), 0);
     const second = startAgent(config);
     try {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseBanTarget } from "../../src/address/index.ts";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
@@ -20,6 +21,9 @@ import {
   tempDir,
   writeConfig,
 } from "../support/harness.ts";
+import { deliveryCheckedSince } from "../support/wait.ts";
+
+export { deliveryAttempts, deliveryCheckedSince, sleep, waitUntil } from "../support/wait.ts";
 
 /** Fast timings so that tests do not wait on production defaults. */
 export const FAST_AGENT_ENV: NodeJS.ProcessEnv = {
@@ -104,29 +108,20 @@ export function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}): Age
   };
 }
 
+/** The state directory a test config names. */
+export function stateDirOfConfig(configFile: string): string {
+  return (JSON.parse(readFileSync(configFile, "utf8")) as { state_dir: string }).state_dir;
+}
+
 /** An agent that has finished its start-up reconciliation and is idle. */
 export async function startIdleAgent(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
+  const spawnedAt = Date.now();
   const agent = startAgent(configFile, env);
   await agent.waitForLine(/^reconcile: /);
-  // The reconciliation is followed by a (network-free) look at the journal.
-  await sleep(250);
+  // The reconciliation is followed by a (network-free) look at the journal, the agent's first
+  // delivery (the reconcile itself is not one): wait until it is done.
+  await deliveryCheckedSince(stateDirOfConfig(configFile), spawnedAt);
   return agent;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export async function waitUntil(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(20);
-  }
 }
 
 /** Runs a hook the way Fail2ban does; fails the test on a non-zero exit. */

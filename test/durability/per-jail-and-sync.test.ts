@@ -3,9 +3,10 @@
  * half-done work (and `--dry-run` changing nothing); `status --json` after a failed delivery.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { Journal } from "../../src/journal/index.ts";
+import { desiredTargets, Journal } from "../../src/journal/index.ts";
 import {
   foreignObjects,
   GROUP_V4,
@@ -15,6 +16,7 @@ import {
   tempDir,
   writeConfig,
 } from "../support/harness.ts";
+import { waitUntil } from "../support/wait.ts";
 import { firewallView, nameOf } from "./helpers.ts";
 
 describe("per-jail holds, expiry, sync and status", { timeout: 60_000 }, () => {
@@ -84,7 +86,12 @@ describe("per-jail holds, expiry, sync and status", { timeout: 60_000 }, () => {
       assert.equal((await run("ban", "--ip", "192.0.2.81", "--jail", "a", "--bantime", "1")).code, 0);
       assert.equal((await run("ban", "--ip", "192.0.2.82", "--jail", "a", "--bantime", "-1")).code, 0);
       assert.deepEqual(firewallView(emu).members, [nameOf("192.0.2.81"), nameOf("192.0.2.82")].sort());
-      await new Promise((r) => setTimeout(r, 2100));
+      // Wait on the expiry itself: the moment the journal no longer holds 192.0.2.81.
+      const state = join(dir, "state");
+      await waitUntil("192.0.2.81's one-second ban has expired", () => {
+        const held = desiredTargets(new Journal(state).load().state, Date.now() / 1000);
+        return !held.has("192.0.2.81") && held.has("192.0.2.82");
+      });
       // Any later command delivers the expiry.
       assert.equal((await run("unban", "--ip", "192.0.2.99", "--jail", "a")).code, 0);
       assert.deepEqual(firewallView(emu).members, [nameOf("192.0.2.82")]);

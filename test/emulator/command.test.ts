@@ -4,16 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { runEmulatorCommand } from "../../src/emulator/command.ts";
+import { waitUntil } from "../support/wait.ts";
 import { api, ipHostXml, startTestEmulator, statusesOf } from "./helpers.ts";
 
 function capture() {
   const out: string[] = [];
   const err: string[] = [];
   return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l) } };
-}
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe("emulator command", () => {
@@ -32,7 +29,7 @@ describe("emulator command", () => {
         join(dir, "secret"),
       ];
       const done = runEmulatorCommand(args, io, stop.signal);
-      await waitFor(() => out.length > 0);
+      await waitUntil("the ready line is printed", () => out.length > 0, 2000);
       const line = out[0] ?? "";
       assert.match(
         line,

@@ -11,6 +11,7 @@ import {
   TimeoutError,
   TransportError,
 } from "../../src/sophos/index.ts";
+import { waitUntil } from "../support/wait.ts";
 import {
   api,
   control,
@@ -147,7 +148,7 @@ describe("emulator gates and faults", () => {
   test("downForMs brings the API back by itself", async () => {
     await emu.setFaults({ down: true, downForMs: 100 });
     assert.equal(await tcpRefused(emu.port), true);
-    await new Promise((r) => setTimeout(r, 250));
+    await waitUntil("the API accepts connections again", async () => !(await tcpRefused(emu.port)), 2000);
     await client.login();
   });
 

@@ -44,6 +44,8 @@ export interface HostileServer {
   url: string;
   /** Connections accepted (TCP level, TLS handshake or not). */
   connections: number;
+  /** Of those, the ones closed since (so a test can wait for the client to give up). */
+  closed: number;
   /** Application bytes received after the TLS handshake (or on plain TCP). */
   bytesReceived: number;
   requests: RawRequest[];
@@ -78,7 +80,7 @@ export interface ServerOptions {
 }
 
 export async function startServer(options: ServerOptions): Promise<HostileServer> {
-  const state = { connections: 0, bytesReceived: 0, requests: [] as RawRequest[] };
+  const state = { connections: 0, closed: 0, bytesReceived: 0, requests: [] as RawRequest[] };
   const sockets = new Set<net.Socket>();
   const handle = (socket: net.Socket): void => {
     sockets.add(socket);
@@ -104,8 +106,11 @@ export async function startServer(options: ServerOptions): Promise<HostileServer
     server = tls.createServer({ key: cert.key, cert: cert.cert }, handle);
   }
   // Count TCP connections, whether or not the TLS handshake completes.
-  server.on("connection", () => {
+  server.on("connection", (socket: net.Socket) => {
     state.connections++;
+    socket.on("close", () => {
+      state.closed++;
+    });
   });
   server.on("tlsClientError", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -114,6 +119,9 @@ export async function startServer(options: ServerOptions): Promise<HostileServer
     url: `${options.plain ? "http" : "https"}://127.0.0.1:${port}`,
     get connections() {
       return state.connections;
+    },
+    get closed() {
+      return state.closed;
     },
     get bytesReceived() {
       return state.bytesReceived;

@@ -8,6 +8,7 @@ import { UsageError } from "../../src/errors/index.ts";
 import { SophosClient } from "../../src/sophos/client.ts";
 import { InvalidRequestValueError, TlsError } from "../../src/sophos/errors.ts";
 import type { TlsMode } from "../../src/sophos/types.ts";
+import { waitUntil } from "../support/wait.ts";
 import {
   clientOptions,
   failure,
@@ -84,7 +85,7 @@ describe("TLS modes", () => {
     assert.equal(error.actualSha256, (await testCert()).fingerprint);
     assert.match(error.hint ?? "", /fingerprint -sha256/);
     // The handshake happened (one connection), yet no byte of the request reached the server.
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil("the server saw the connection close", () => server.closed >= 1, 2000);
     assert.equal(server.connections, 1);
     assert.equal(server.bytesReceived, 0);
     assert.equal(server.requests.length, 0);

@@ -37,11 +37,14 @@ export interface WorkerRun {
   wallMs: number;
 }
 
-/** Starts a worker; `killAfterMs` sends SIGKILL after that long. */
+/**
+ * Starts a worker; `killAfterMs` sends SIGKILL after that long, `killWhen` as soon as it holds
+ * (polled every 2 ms: for a kill on an event, e.g. a write reaching the firewall).
+ */
 export function runWorker(
   config: string,
   ops: Op[],
-  options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; killAfterMs?: number; killWhen?: () => boolean } = {},
 ): Promise<WorkerRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -61,11 +64,18 @@ export function runWorker(
       options.killAfterMs !== undefined
         ? setTimeout(() => child.kill("SIGKILL"), options.killAfterMs)
         : undefined;
+    const watcher =
+      options.killWhen !== undefined
+        ? setInterval(() => {
+            if (options.killWhen!()) child.kill("SIGKILL");
+          }, 2)
+        : undefined;
     const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
     child.on("error", reject);
     // "close" comes after the child was reaped: no zombie is left to look alive.
     child.on("close", (code, signal) => {
       clearTimeout(killer);
+      clearInterval(watcher);
       clearTimeout(guard);
       const results = stdout
         .split("\n")

@@ -162,9 +162,17 @@ describe("SIGKILL at random points, iplist layout", { timeout: 120_000 }, () => 
           if (roll < 0.92) return { op: "unban", ip, jail };
           return { op: "flush", jail, ...(random() < 0.5 ? { family: "IPv4" as const } : {}) };
         });
-        // A worker needs ~100-150 ms to load before its first action: kill from then on.
+        // A worker needs ~100-150 ms to load before its first action: kill from then on, at a
+        // random time; every other trial instead at the moment its n-th write reaches the
+        // firewall (inside the write's latency), which a loaded machine cannot shift.
         const killAfterMs = 80 + Math.floor(random() * 400);
-        const run = await runWorker(config, ops, { env: ENV, killAfterMs });
+        const writes = () => emu.counters.operations.Set + emu.counters.operations.Remove;
+        const killAtWrite = writes() + 1 + Math.floor(random() * 3);
+        const run = await runWorker(
+          config,
+          ops,
+          trial % 2 === 0 ? { env: ENV, killAfterMs } : { env: ENV, killWhen: () => writes() >= killAtWrite },
+        );
         if (run.signal === "SIGKILL") killed++;
 
         const loaded = new Journal(stateDir).load();
@@ -188,7 +196,8 @@ describe("SIGKILL at random points, iplist layout", { timeout: 120_000 }, () => 
         assert.equal(next.code, 0, `trial ${trial}: ${next.stdout}${next.stderr}`);
         assert.ok(next.durationMs < 5000, `trial ${trial}: the dead process's locks were taken over quickly`);
 
-        const label = `trial ${trial} (kill at ${killAfterMs} ms, then ${args.join(" ")})`;
+        const when = trial % 2 === 0 ? `at ${killAfterMs} ms` : `at write ${killAtWrite}`;
+        const label = `trial ${trial} (kill ${when}, then ${args.join(" ")})`;
         const desired = replayHolds(stateDir);
         assertFirewallIsDesired(emu, desired, label);
         const believed = new Journal(stateDir).load().state;

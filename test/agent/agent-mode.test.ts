@@ -4,9 +4,8 @@
  * the agent releases a hold when its ban time is over, with no unban from Fail2ban.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { runCli, startFirewall } from "../support/harness.ts";
+import { test } from "node:test";
+import { runCli, useFirewall } from "../support/harness.ts";
 import {
   desiredNames,
   freshSetup,
@@ -18,19 +17,11 @@ import {
   waitUntil,
 } from "./helpers.ts";
 
-let emu: RunningEmulator;
-const cleanups: (() => void)[] = [];
-
-before(async () => {
-  emu = await startFirewall();
-});
-after(async () => {
-  await emu.close();
-  for (const cleanup of cleanups) cleanup();
-});
+const fw = useFirewall();
+const { cleanups } = fw;
 
 function setUp(): Promise<{ config: string; stateDir: string }> {
-  return freshSetup(emu, "f2b-agent-mode", cleanups);
+  return freshSetup(fw.emu, "f2b-agent-mode", cleanups);
 }
 
 test("with the agent alive a hook makes no request and status says agent; without it the hook delivers", async () => {
@@ -42,14 +33,16 @@ test("with the agent alive a hook makes no request and status says agent; withou
     assert.equal(status.mode, "agent");
     assert.equal(status.agent.pid, agent.pid);
 
-    const requestsBefore = emu.counters.requests;
+    const requestsBefore = fw.emu.counters.requests;
     const banned = await hook(config, "ban", "192.0.2.10");
     assert.match(banned.stdout, new RegExp(`the agent \\(pid ${agent.pid}\\) delivers it`));
     const unbanned = await hook(config, "unban", "192.0.2.99");
     assert.match(unbanned.stdout, /the agent .* delivers it/);
-    assert.equal(emu.counters.requests, requestsBefore, "a hook sent a request while the agent was alive");
+    assert.equal(fw.emu.counters.requests, requestsBefore, "a hook sent a request while the agent was alive");
 
-    await waitUntil("the agent delivered the ban", () => namesOnFirewall(emu).includes(nameOf("192.0.2.10")));
+    await waitUntil("the agent delivered the ban", () =>
+      namesOnFirewall(fw.emu).includes(nameOf("192.0.2.10")),
+    );
     await agent.waitForLine(/^push: \+1 -0 in \d+ ms, ok$/);
   } finally {
     assert.equal(await agent.stop("SIGTERM"), 0);
@@ -60,11 +53,11 @@ test("with the agent alive a hook makes no request and status says agent; withou
   );
   assert.equal((await statusJson(config)).mode, "hook");
 
-  const requestsBefore = emu.counters.requests;
+  const requestsBefore = fw.emu.counters.requests;
   const own = await hook(config, "ban", "2001:db8::7");
   assert.match(own.stdout, /1 added/);
-  assert.ok(emu.counters.requests > requestsBefore, "without an agent the hook delivers itself");
-  assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+  assert.ok(fw.emu.counters.requests > requestsBefore, "without an agent the hook delivers itself");
+  assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
 });
 
 test("the agent releases an expired hold with no unban, and keeps a permanent one", async () => {
@@ -74,14 +67,14 @@ test("the agent releases an expired hold with no unban, and keeps a permanent on
     const now = Math.floor(Date.now() / 1000);
     await hook(config, "ban", "198.51.100.5", ["--time", String(now), "--bantime", "2"]);
     await hook(config, "ban", "198.51.100.6", ["--time", String(now), "--bantime", "-1"]);
-    await waitUntil("both bans are on the firewall", () => namesOnFirewall(emu).length === 2);
+    await waitUntil("both bans are on the firewall", () => namesOnFirewall(fw.emu).length === 2);
     await waitUntil(
       "the expired ban left the firewall",
-      () => !namesOnFirewall(emu).includes(nameOf("198.51.100.5")),
+      () => !namesOnFirewall(fw.emu).includes(nameOf("198.51.100.5")),
       6000,
     );
-    assert.deepEqual(namesOnFirewall(emu), [nameOf("198.51.100.6")]);
-    assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+    assert.deepEqual(namesOnFirewall(fw.emu), [nameOf("198.51.100.6")]);
+    assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
     await agent.waitForLine(/^push: \+0 -1 in \d+ ms, ok$/);
   } finally {
     assert.equal(await agent.stop(), 0);

@@ -4,10 +4,9 @@
  * comes and goes, all at once, leave the firewall equal to the desired state.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { test } from "node:test";
 import { Journal } from "../../src/journal/index.ts";
-import { runCli, startFirewall } from "../support/harness.ts";
+import { runCli, useFirewall } from "../support/harness.ts";
 import {
   deliveryCheckedSince,
   desiredNames,
@@ -21,19 +20,11 @@ import {
   waitUntil,
 } from "./helpers.ts";
 
-let emu: RunningEmulator;
-const cleanups: (() => void)[] = [];
-
-before(async () => {
-  emu = await startFirewall();
-});
-after(async () => {
-  await emu.close();
-  for (const cleanup of cleanups) cleanup();
-});
+const fw = useFirewall();
+const { cleanups } = fw;
 
 function setUp(): Promise<{ config: string; stateDir: string }> {
-  return freshSetup(emu, "f2b-agent-coalesce", cleanups);
+  return freshSetup(fw.emu, "f2b-agent-coalesce", cleanups);
 }
 
 test("ban and unban both pending while the agent is paused cancel out; repeated bans are one write", async () => {
@@ -41,27 +32,27 @@ test("ban and unban both pending while the agent is paused cancel out; repeated 
   const agent = await startIdleAgent(config);
   try {
     process.kill(agent.pid, "SIGSTOP");
-    const before = { ...emu.counters };
+    const before = { ...fw.emu.counters };
     try {
       await hook(config, "ban", "203.0.113.1");
       await hook(config, "ban", "203.0.113.2");
       await hook(config, "ban", "203.0.113.2");
       await hook(config, "ban", "203.0.113.2", ["--jail", "other"]);
       await hook(config, "unban", "203.0.113.1");
-      assert.equal(emu.counters.requests, before.requests, "hooks talked to the firewall");
+      assert.equal(fw.emu.counters.requests, before.requests, "hooks talked to the firewall");
     } finally {
       process.kill(agent.pid, "SIGCONT");
     }
     const pushed = await agent.waitForLine(/^push: /);
     assert.equal(pushed.replace(/in \d+ ms/, "in N ms"), "push: +1 -0 in N ms, ok");
-    assert.deepEqual(namesOnFirewall(emu), [nameOf("203.0.113.2")]);
-    assert.equal(emu.counters.entityWrites - before.entityWrites, 1, "only 203.0.113.2 was written, once");
-    assert.equal(emu.counters.requests - before.requests, 1, "one request for the whole batch");
-    assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+    assert.deepEqual(namesOnFirewall(fw.emu), [nameOf("203.0.113.2")]);
+    assert.equal(fw.emu.counters.entityWrites - before.entityWrites, 1, "only 203.0.113.2 was written, once");
+    assert.equal(fw.emu.counters.requests - before.requests, 1, "one request for the whole batch");
+    assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
 
     // The other way round: an address on the firewall, unbanned and banned again while paused.
     process.kill(agent.pid, "SIGSTOP");
-    const again = { ...emu.counters };
+    const again = { ...fw.emu.counters };
     try {
       await hook(config, "unban", "203.0.113.2", ["--jail", "j1"]);
       await hook(config, "unban", "203.0.113.2", ["--jail", "other"]);
@@ -71,7 +62,7 @@ test("ban and unban both pending while the agent is paused cancel out; repeated 
     }
     // Wait until the agent has looked at all three records (a delivery that started after them).
     await deliveryCheckedSince(stateDir, Date.now());
-    assert.equal(emu.counters.entityWrites, again.entityWrites, "an unban then ban again wrote something");
+    assert.equal(fw.emu.counters.entityWrites, again.entityWrites, "an unban then ban again wrote something");
     const { pending } = await statusJson(config);
     assert.equal(pending.add + pending.remove, 0);
   } finally {
@@ -81,7 +72,7 @@ test("ban and unban both pending while the agent is paused cancel out; repeated 
 
 test("hooks, sync and an agent that starts and stops, all at once, leave the firewall equal to the desired state", async () => {
   const { config, stateDir } = await setUp();
-  emu.setLatency({ writeMs: 40 });
+  fw.emu.setLatency({ writeMs: 40 });
   try {
     const pool = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "2001:db8::1", "2001:db8::2"];
     const jails = ["a", "b"];
@@ -115,18 +106,18 @@ test("hooks, sync and an agent that starts and stops, all at once, leave the fir
       assert.equal((await synced).code, 0, (await synced).stderr);
       await waitUntil("the agent has nothing pending", () => {
         const desired = desiredNames(stateDir);
-        const onFirewall = namesOnFirewall(emu);
+        const onFirewall = namesOnFirewall(fw.emu);
         return desired.join() === onFirewall.join();
       });
       await waitUntil("status shows nothing pending", async () => {
         const { pending } = await statusJson(config);
         return pending.add + pending.remove === 0;
       });
-      assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+      assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
     } finally {
       assert.equal(await second.stop("SIGTERM"), 0);
     }
   } finally {
-    emu.setLatency({ writeMs: 0 });
+    fw.emu.setLatency({ writeMs: 0 });
   }
 });

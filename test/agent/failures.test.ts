@@ -4,9 +4,8 @@
  * stopping or killing the agent in the middle of a push loses nothing.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { startFirewall } from "../support/harness.ts";
+import { test } from "node:test";
+import { useFirewall } from "../support/harness.ts";
 import {
   desiredNames,
   freshSetup,
@@ -20,19 +19,11 @@ import {
   waitUntil,
 } from "./helpers.ts";
 
-let emu: RunningEmulator;
-const cleanups: (() => void)[] = [];
-
-before(async () => {
-  emu = await startFirewall();
-});
-after(async () => {
-  await emu.close();
-  for (const cleanup of cleanups) cleanup();
-});
+const fw = useFirewall();
+const { cleanups } = fw;
 
 function setUp(overrides: Record<string, unknown> = {}): Promise<{ config: string; stateDir: string }> {
-  return freshSetup(emu, "f2b-agent-failures", cleanups, overrides);
+  return freshSetup(fw.emu, "f2b-agent-failures", cleanups, overrides);
 }
 
 test("failed pushes keep every change pending and are retried with backoff; a long outage opens the circuit once", async () => {
@@ -40,7 +31,7 @@ test("failed pushes keep every change pending and are retried with backoff; a lo
   const agent = await startIdleAgent(config);
   try {
     // Three requests answer 500: the push and the retries fail, then the firewall recovers.
-    await emu.setFaults({ statusCode: 500, count: 3 });
+    await fw.emu.setFaults({ statusCode: 500, count: 3 });
     process.kill(agent.pid, "SIGSTOP");
     try {
       for (const ip of ["192.0.2.21", "192.0.2.22", "192.0.2.23"]) await hook(config, "ban", ip);
@@ -52,8 +43,8 @@ test("failed pushes keep every change pending and are retried with backoff; a lo
     const firstDelay = Number(/retrying in (\d+) ms/.exec(retry)![1]);
     assert.ok(firstDelay >= 50 && firstDelay <= 100, retry);
     await agent.waitForLine(/^agent: recovered after \d failure\(s\)$/);
-    await waitUntil("all three are on the firewall", () => namesOnFirewall(emu).length === 3);
-    assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+    await waitUntil("all three are on the firewall", () => namesOnFirewall(fw.emu).length === 3);
+    assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
     const failures = agent.lines.filter((l) => /^agent: failure \d, retrying in/.test(l));
     assert.ok(failures.length >= 2, agent.lines.join("\n"));
     // Each retry is a reconciliation that reads the firewall first.
@@ -61,7 +52,7 @@ test("failed pushes keep every change pending and are retried with backoff; a lo
     assert.match(agent.lines[recovered - 1]!, /^reconcile: 0 in place, \+3 -0 in \d+ ms, ok$/);
 
     // Down for good: the circuit opens and says so once; a ban and an unban meanwhile cancel out.
-    await emu.setFaults({ down: true });
+    await fw.emu.setFaults({ down: true });
     const mark = agent.lines.length;
     await hook(config, "ban", "192.0.2.31");
     await hook(config, "ban", "192.0.2.32");
@@ -74,22 +65,22 @@ test("failed pushes keep every change pending and are retried with backoff; a lo
     await sleep(1500); // two more probes, both failing quietly
     const status = await statusJson(config);
     assert.equal(status.pending.add, 1, "the pending ban stays journaled");
-    const before = { ...emu.counters };
-    await emu.setFaults({ down: false });
+    const before = { ...fw.emu.counters };
+    await fw.emu.setFaults({ down: false });
     await agent.waitForLine(
       /^agent: the firewall answers again after \d+ failures; circuit closed$/,
       10_000,
       mark,
     );
     await waitUntil("the ban made during the outage arrived", () =>
-      namesOnFirewall(emu).includes(nameOf("192.0.2.32")),
+      namesOnFirewall(fw.emu).includes(nameOf("192.0.2.32")),
     );
     const since = agent.lines.slice(mark);
     assert.equal(since.filter((l) => l.includes("circuit open")).length, 1, since.join("\n"));
-    assert.equal(emu.counters.entityWrites - before.entityWrites, 1, "192.0.2.31 was never written");
-    assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
+    assert.equal(fw.emu.counters.entityWrites - before.entityWrites, 1, "192.0.2.31 was never written");
+    assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
   } finally {
-    await emu.setFaults({ down: false });
+    await fw.emu.setFaults({ down: false });
     assert.equal(await agent.stop(), 0);
   }
 });
@@ -100,36 +91,36 @@ test("SIGTERM in the middle of a push loses nothing; neither does SIGKILL", asyn
   // The agent waits for the hooks to finish, then pushes: the signal lands in the middle of that push.
   const quiet = { F2B_SOPHOSXG_AGENT_QUIET_MS: "1500", F2B_SOPHOSXG_AGENT_MAX_DELAY_MS: "20000" };
   const agent = await startIdleAgent(config, quiet);
-  emu.setLatency({ writeMs: 300 });
+  fw.emu.setLatency({ writeMs: 300 });
   const ips = Array.from({ length: 15 }, (_, i) => `198.51.100.${i + 1}`);
   for (const ip of ips) await hook(config, "ban", ip);
-  const writes = emu.counters.entityWrites;
-  await waitUntil("the first write has reached the firewall", () => emu.counters.entityWrites > writes);
+  const writes = fw.emu.counters.entityWrites;
+  await waitUntil("the first write has reached the firewall", () => fw.emu.counters.entityWrites > writes);
   const code = await agent.stop("SIGTERM");
   assert.equal(code, 0, agent.lines.join("\n"));
   assert.ok(agent.lines.includes("agent: SIGTERM received, finishing the current round"));
   const stopped = agent.lines.find((l) => l.startsWith("agent: stopped"));
   assert.match(stopped ?? "", /^agent: stopped; \d+ change\(s\) stay journaled/, agent.lines.join("\n"));
-  assert.ok(namesOnFirewall(emu).length < ips.length, "the agent stopped after the current round");
+  assert.ok(namesOnFirewall(fw.emu).length < ips.length, "the agent stopped after the current round");
   assert.equal((await statusJson(config)).mode, "hook");
 
   // No agent now: the next hook delivers everything pending, its own change included.
   await hook(config, "unban", ips[0]!);
-  assert.deepEqual(namesOnFirewall(emu), desiredNames(stateDir));
-  assert.equal(namesOnFirewall(emu).length, ips.length - 1);
+  assert.deepEqual(namesOnFirewall(fw.emu), desiredNames(stateDir));
+  assert.equal(namesOnFirewall(fw.emu).length, ips.length - 1);
 
   // SIGKILL while a write is on its way: the firewall applied it, the journal never heard back.
   const second = await startIdleAgent(config, quiet);
   const more = Array.from({ length: 10 }, (_, i) => `198.51.100.${i + 101}`);
   for (const ip of more) await hook(config, "ban", ip);
-  const writes2 = emu.counters.entityWrites;
-  await waitUntil("a write has reached the firewall", () => emu.counters.entityWrites > writes2);
+  const writes2 = fw.emu.counters.entityWrites;
+  await waitUntil("a write has reached the firewall", () => fw.emu.counters.entityWrites > writes2);
   await second.stop("SIGKILL");
   const third = startAgent(config);
   try {
     await waitUntil("the restarted agent caught up", () => {
       const desired = desiredNames(stateDir);
-      return desired.length === 24 && desired.join() === namesOnFirewall(emu).join();
+      return desired.length === 24 && desired.join() === namesOnFirewall(fw.emu).join();
     });
     await waitUntil("nothing pending", async () => {
       const { pending } = await statusJson(config);
@@ -137,6 +128,6 @@ test("SIGTERM in the middle of a push loses nothing; neither does SIGKILL", asyn
     });
   } finally {
     assert.equal(await third.stop(), 0);
-    emu.setLatency({ writeMs: 0 });
+    fw.emu.setLatency({ writeMs: 0 });
   }
 });

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/index.ts";
 import type { IpHost, IpHostGroup } from "../../src/protocol/index.ts";
 
@@ -24,6 +25,33 @@ export const GROUP_V6 = "fail2ban_v6";
 
 export async function startFirewall(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({ port: 0, username: TEST_USER, password: TEST_PASSWORD, ...options });
+}
+
+/**
+ * One emulator for the whole test file: started before the first test, closed after the last,
+ * together with everything registered in `cleanups` (temp directories). Read `fw.emu` inside
+ * tests (it exists once `before` ran).
+ */
+export function useFirewall(options: EmulatorOptions = {}): {
+  readonly emu: RunningEmulator;
+  cleanups: (() => void)[];
+} {
+  let emu: RunningEmulator | undefined;
+  const cleanups: (() => void)[] = [];
+  before(async () => {
+    emu = await startFirewall(options);
+  });
+  after(async () => {
+    await emu?.close();
+    for (const cleanup of cleanups) cleanup();
+  });
+  return {
+    get emu() {
+      if (!emu) throw new Error("useFirewall: the emulator starts in before(); read fw.emu inside a test");
+      return emu;
+    },
+    cleanups,
+  };
 }
 
 /** A fresh temp directory, removed by the returned cleanup. */

@@ -10,6 +10,7 @@ import { join } from "node:path";
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
 import { build } from "esbuild";
+import { assertNodeFloor, ESBUILD_TARGET } from "./node-floor.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -28,7 +29,8 @@ const common = {
   absWorkingDir: root,
   bundle: true,
   platform: "node",
-  target: "node20",
+  // Every bundle runs on the distributions' own Node.js (scripts/node-floor.mjs).
+  target: ESBUILD_TARGET,
   format: "esm",
   outdir: staging,
   outExtension: { ".js": ".mjs" },
@@ -46,6 +48,7 @@ try {
   await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);
+  assertNodeFloor(staging, built);
   for (const file of built) renameSync(join(staging, file), join(dist, file));
   for (const file of readdirSync(dist)) {
     if (!built.includes(file) && existsSync(join(dist, file)))

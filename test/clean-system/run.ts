@@ -56,6 +56,7 @@ const OLD_VERSION = `${pkg.version}~previous-1`;
 const NODE_FLOOR = /^>=(\d+\.\d+)$/.exec(pkg.engines.node)?.[1] ?? "";
 const BANNED = "192.0.2.77";
 const MANUAL = "198.51.100.9";
+const AGENT_BANNED = "198.51.100.10";
 
 interface Timing {
   suite: string;
@@ -361,7 +362,7 @@ async function testSuite(suite: string, mirror: string, debs: { current: string;
       assert.deepEqual(notOk, [], "no FAIL, warn or skip line");
     });
 
-    await step(suite, "the bundles on this Node.js: emulator, library, list", async () => {
+    await step(suite, "the bundles on this Node.js: emulator, library, list, agent", async () => {
       const emulatorRun = chroot.start(["f2b-sophosxg", "emulator", "--port", "0"]);
       let out = "";
       emulatorRun.stdout?.on("data", (c: Buffer) => {
@@ -391,6 +392,40 @@ async function testSuite(suite: string, mirror: string, debs: { current: string;
       assert.ok(Number(lib.trim()) > 5, `the library exports: ${lib}`);
       const list = await chroot.ok(["f2b-sophosxg", "list", "--json"]);
       assert.ok(list.includes(MANUAL));
+
+      // The agent: hooks only journal while it runs, and it delivers; SIGTERM stops it.
+      const agent = chroot.start(["f2b-sophosxg", "agent"]);
+      let agentOut = "";
+      for (const stream of [agent.stdout, agent.stderr])
+        stream?.on("data", (c: Buffer) => {
+          agentOut += c.toString();
+        });
+      const agentExit = new Promise<number | null>((resolve) => agent.on("exit", (code) => resolve(code)));
+      try {
+        await waitFor(
+          "status to show the agent running",
+          async () => {
+            if (agent.exitCode !== null) throw new Error(`the agent exited: ${agentOut}`);
+            const status = JSON.parse(await chroot.ok(["f2b-sophosxg", "status", "--json"]));
+            return status.mode === "agent";
+          },
+          30_000,
+        );
+        await chroot.ok(["f2b-sophosxg", "ban", "--jail", "manual", "--ip", AGENT_BANNED]);
+        await waitFor(
+          `the agent to deliver ${AGENT_BANNED}`,
+          () => members(emu, GROUP_V4).includes(`${PREFIX}${AGENT_BANNED}`),
+          30_000,
+        );
+      } finally {
+        if (agent.pid !== undefined && agent.exitCode === null) process.kill(agent.pid, "SIGTERM");
+      }
+      const code = await Promise.race([
+        agentExit,
+        new Promise<string>((r) => setTimeout(() => r("still running"), 30_000)),
+      ]);
+      assert.equal(code, 0, `the agent stops cleanly on SIGTERM: ${agentOut}`);
+      noSecret(agentOut, "agent output");
     });
 
     await step(suite, "remove keeps config and state", async () => {

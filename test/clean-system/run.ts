@@ -144,7 +144,7 @@ async function buildPackages(out: string): Promise<{ current: string; previous: 
   sh(process.execPath, [script, "--out", out]);
   sh(process.execPath, [script, "--no-build", "--out", out, "--version", OLD_VERSION]);
   const current = join(out, `f2b-sophosxg_${NEW_VERSION}_all.deb`);
-  const lint = spawnSync("lintian", ["--pedantic", "--info", "--display-experimental", current], {
+  const lint = spawnSync("lintian", ["--pedantic", "--display-info", "--display-experimental", current], {
     encoding: "utf8",
   });
   const lintian = `${lint.stdout}${lint.stderr}`.replace(
@@ -473,7 +473,7 @@ async function main(): Promise<number> {
   const debs = await step("all", "build the packages (npm run build, package:deb twice, lintian)", () =>
     buildPackages(out),
   );
-  console.log(`lintian --pedantic --info on ${debs.current.split("/").pop()}:`);
+  console.log(`lintian --pedantic --display-info --display-experimental on ${debs.current.split("/").pop()}:`);
   console.log(debs.lintian.trim() === "" ? "  (nothing)" : debs.lintian.replace(/^/gm, "  ").trimEnd());
   let failed = 0;
   for (const suite of values.suite) {

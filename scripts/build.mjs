@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { assertNodeFloor, ESBUILD_TARGET } from "./node-floor.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -30,7 +31,8 @@ const common = {
   absWorkingDir: root,
   bundle: true,
   platform: "node",
-  target: "node20",
+  // Every bundle runs on the distributions' own Node.js (scripts/node-floor.mjs).
+  target: ESBUILD_TARGET,
   format: "esm",
   outdir: staging,
   outExtension: { ".js": ".mjs" },
@@ -60,6 +62,7 @@ try {
   if (tsc.status !== 0) throw new Error("the type declarations did not build (tsc -p tsconfig.types.json)");
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);
+  assertNodeFloor(staging, built);
   for (const file of built) {
     // A directory cannot be renamed over a full one: move the old one aside first. Only the
     // declarations are a directory, and no running process reads them.

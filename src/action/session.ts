@@ -2,7 +2,7 @@
  * Everything one command needs, built once from the config: the journal and the delivery
  * target (its client created only when a command really talks to the firewall).
  */
-import type { Config } from "../config/index.ts";
+import type { Config } from "../config/types.ts";
 import { Journal } from "../journal/index.ts";
 import type { SophosClient, Transport } from "../sophos/index.ts";
 import { createTarget } from "../targets/registry.ts";

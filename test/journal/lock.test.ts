@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { lockOwner, lockUntil, tryLock } from "../../src/journal/index.ts";
 import { REPO, tempDir } from "../support/harness.ts";
+import { waitUntil } from "../support/wait.ts";
 
 /** A pid that certainly belonged to a process that is gone now. */
 function deadPid(): number {
@@ -75,38 +76,42 @@ describe("lock", () => {
       for (let round = 0; round < 2; round++) {
         const path = join(dir, `race${round}.lock`);
         writeFileSync(path, `${deadPid()} 777\n`);
-        const startAt = Date.now() + 2500;
+        // A barrier instead of a start time: every racer says it is ready, then spins until
+        // the go file exists; the winner holds the lock until every racer has answered.
+        const go = join(dir, `go${round}`);
+        const release = join(dir, `release${round}`);
         const script = `
+          const { existsSync } = await import("node:fs");
           const { tryLock } = await import(${JSON.stringify(LOCK_URL)});
-          while (Date.now() < ${startAt}) {}
+          process.stdout.write("ready\\n");
+          while (!existsSync(${JSON.stringify(go)})) {}
           const lock = tryLock(${JSON.stringify(path)});
-          const late = Date.now() - ${startAt} > 1500;
-          process.stdout.write(late ? "late" : lock ? "won" : "lost");
-          if (lock) { await new Promise((r) => setTimeout(r, 1500)); lock.release(); }
+          process.stdout.write(lock ? "won\\n" : "lost\\n");
+          if (lock) {
+            while (!existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 5));
+            lock.release();
+          }
         `;
-        const outcomes = await Promise.all(
-          Array.from(
-            { length: 6 },
-            () =>
-              new Promise<string>((resolve, reject) => {
-                const child = spawn(
-                  process.execPath,
-                  ["--import", "tsx", "--input-type=module", "-e", script],
-                  {
-                    cwd: REPO,
-                    stdio: ["ignore", "pipe", "inherit"],
-                  },
-                );
-                let out = "";
-                child.stdout.on("data", (c: Buffer) => {
-                  out += c.toString();
-                });
-                child.on("error", reject);
-                child.on("close", () => resolve(out));
-              }),
-          ),
-        );
-        // Every racer tried while the winner held the lock (a late start would prove nothing).
+        const racers = Array.from({ length: 6 }, () => {
+          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+            cwd: REPO,
+            stdio: ["ignore", "pipe", "inherit"],
+          });
+          const lines: string[] = [];
+          child.stdout.on("data", (c: Buffer) => lines.push(...c.toString().split("\n").filter(Boolean)));
+          const closed = new Promise<void>((resolve, reject) => {
+            child.on("error", reject);
+            child.on("close", () => resolve());
+          });
+          return { lines, closed };
+        });
+        await waitUntil("every racer is ready", () => racers.every((r) => r.lines.includes("ready")), 45_000);
+        writeFileSync(go, "");
+        await waitUntil("every racer has tried", () => racers.every((r) => r.lines.length >= 2), 30_000);
+        writeFileSync(release, "");
+        await Promise.all(racers.map((r) => r.closed));
+        const outcomes = racers.map((r) => r.lines[1] ?? "none");
+        // Every racer tried while the winner held the lock.
         assert.deepEqual(
           outcomes.slice().sort(),
           ["lost", "lost", "lost", "lost", "lost", "won"],

@@ -4,52 +4,20 @@
  * metacharacters and control characters before any other work is done.
  */
 import { parseArgs } from "node:util";
-import type { IpFamily } from "../address/index.ts";
 import { type BanTarget, parseBanTarget } from "../address/index.ts";
 import { UsageError } from "../errors/base.ts";
 import { familyOfFail2ban } from "../fail2ban/index.ts";
+import type { Command, CommandLine } from "./command.ts";
+import { OPTION_NAMES, OPTIONS, type OptionName, type OptionSpec } from "./options.ts";
+import { COMMANDS, findCommand, type ParsedCommand } from "./table.ts";
 
-export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as const;
-export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;
-export type CommandName = (typeof ACTIONS)[number] | (typeof OPERATIONS)[number];
-
-/** The commands Fail2ban runs: short output, and a time budget below the action's timeout. */
-export function isHookCommand(name: CommandName): boolean {
-  return (ACTIONS as readonly string[]).includes(name);
-}
-
-export interface ParsedCommand {
-  name: CommandName;
-  configFile: string | undefined;
-  target: BanTarget | undefined;
-  /** Absent when not given: ban and unban then use "default"; flush then releases every jail. */
-  jail: string | undefined;
-  family: IpFamily | undefined;
-  time: number | undefined;
-  bantime: number | undefined;
-  restored: boolean;
-  dryRun: boolean;
-  json: boolean;
-  fromFail2ban: boolean;
-  /** `install --root DIR`: where to install (default /). */
-  root: string | undefined;
-}
-
-const OPTIONS = {
-  ip: { type: "string" },
-  configfile: { type: "string" },
-  jail: { type: "string" },
-  family: { type: "string" },
-  time: { type: "string" },
-  bantime: { type: "string" },
-  restored: { type: "string" },
-  "dry-run": { type: "boolean" },
-  json: { type: "boolean" },
-  "from-fail2ban": { type: "boolean" },
-  root: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-} as const;
+/** The options as node:util's parseArgs takes them, from the option table. */
+const PARSE_OPTIONS = Object.fromEntries(
+  OPTION_NAMES.map((name) => {
+    const spec: OptionSpec = OPTIONS[name];
+    return [name, spec.short === undefined ? { type: spec.type } : { type: spec.type, short: spec.short }];
+  }),
+) as { [K in OptionName]: { type: (typeof OPTIONS)[K]["type"]; short?: string } };
 
 export type EarlyExit = { kind: "help" } | { kind: "version" };
 
@@ -100,8 +68,7 @@ function joinNegativeValues(argv: string[]): string[] {
     const arg = argv[i]!;
     const next = argv[i + 1];
     const name = arg.startsWith("--") ? arg.slice(2) : undefined;
-    const takesValue =
-      name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === "string";
+    const takesValue = name !== undefined && (OPTIONS as Record<string, OptionSpec>)[name]?.type === "string";
     if (takesValue && next !== undefined && /^-\d/.test(next)) {
       out.push(`${arg}=${next}`);
       i++;
@@ -112,12 +79,19 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
+/** Whether `command` takes the scoped option `name` (see options.ts). */
+function takes(command: Command, name: OptionName): boolean {
+  return command.options.includes(name);
+}
+
 export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof PARSE_OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({
       args: joinNegativeValues(argv),
-      options: OPTIONS,
+      options: PARSE_OPTIONS,
       allowPositionals: true,
       strict: true,
     });
@@ -131,18 +105,18 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
   if (values.version) return { kind: "version" };
   const [name, ...extra] = positionals;
   if (name === undefined) throw new UsageError("no command given", { hint: "see f2b-sophosxg --help" });
-  if (!(ACTIONS as readonly string[]).includes(name) && !(OPERATIONS as readonly string[]).includes(name)) {
+  const command = findCommand(name);
+  if (command === undefined || command.argv === "own") {
     throw new UsageError(`unknown command ${JSON.stringify(name)}`, {
-      hint: `use one of ${[...ACTIONS, ...OPERATIONS, "emulator"].join(", ")}`,
+      hint: `use one of ${COMMANDS.map((c) => c.name).join(", ")}`,
     });
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  const command = name as CommandName;
 
   let target: BanTarget | undefined;
-  if (command === "ban" || command === "unban") {
+  if (takes(command, "ip")) {
     if (values.ip === undefined)
-      throw new UsageError(`${command} needs --ip`, { hint: `f2b-sophosxg ${command} --ip 192.0.2.1` });
+      throw new UsageError(`${name} needs --ip`, { hint: `f2b-sophosxg ${name} --ip 192.0.2.1` });
     // Checked before parsing: the parser trims, and a newline or other control character in
     // what Fail2ban passed means the action file is broken, not that the address is fine.
     if (CONTROL.test(values.ip)) {
@@ -152,7 +126,7 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
     }
     target = parseBanTarget(values.ip);
   } else if (values.ip !== undefined) {
-    throw new UsageError(`--ip is only for ban and unban, not ${command}`);
+    throw new UsageError(`--ip is only for ${scopedTo("ip")}, not ${name}`);
   }
   const family = values.family === undefined ? undefined : familyOfFail2ban(values.family);
   if (target && family && target.family !== family) {
@@ -166,8 +140,7 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
       hint: "Fail2ban left the tag unresolved: set configfile in the action's [Init] or the jail",
     });
   }
-  return {
-    name: command,
+  const line: CommandLine = {
     configFile: values.configfile,
     target,
     jail: jailName(values.jail),
@@ -180,4 +153,13 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
     fromFail2ban: values["from-fail2ban"] === true,
     root: values.root,
   };
+  return { name: command.name, command, args: command.parse(line) } as ParsedCommand;
+}
+
+/** `ban and unban`: the commands that take a scoped option. */
+function scopedTo(option: OptionName): string {
+  const names = COMMANDS.filter((c) => (c.options as readonly OptionName[]).includes(option)).map(
+    (c) => c.name,
+  );
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
 }

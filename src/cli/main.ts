@@ -4,22 +4,18 @@
  * code (never process.exit() after writing, or a piped line may be lost).
  */
 import { redactSecrets, UsageError } from "../errors/base.ts";
-import { isHookCommand, parseCommand } from "./args.ts";
+import { parseCommand } from "./args.ts";
+import type { ParsedArgvCommand } from "./command.ts";
 import { ExitCode } from "./exit-codes.ts";
-import { USAGE } from "./help.ts";
 import { processOutput } from "./output.ts";
-import { exitCodeOf, reportError, runCommand } from "./run-command.ts";
+import { exitCodeOf, reportError } from "./session-run.ts";
+import { findCommand } from "./table.ts";
+import { usage } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "emulator") {
-    // Lazy: the emulator (certificate generation, HTTP server) never loads on the per-ban path.
-    const { runEmulatorCommand } = await import("../emulator/command.ts");
-    return runEmulatorCommand(argv.slice(1), {
-      stdout: (line) => process.stdout.write(`${line}\n`),
-      stderr: (line) => process.stderr.write(`${line}\n`),
-    });
-  }
+  const own = argv[0] === undefined ? undefined : findCommand(argv[0]);
+  if (own?.argv === "own") return own.runWithArgv(argv.slice(1));
   const output = processOutput();
   let parsed: ReturnType<typeof parseCommand>;
   try {
@@ -30,12 +26,17 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeOf(error);
   }
   if ("kind" in parsed) {
-    output.out(parsed.kind === "help" ? USAGE : VERSION);
+    output.out(parsed.kind === "help" ? usage() : VERSION);
     return ExitCode.ok;
   }
-  // Commands people run by hand may print a lot (list --json of thousands of bans); only the
-  // commands Fail2ban runs are capped.
-  return runCommand(parsed, isHookCommand(parsed.name) ? output : processOutput(Number.POSITIVE_INFINITY));
+  // Each command's parse made its own arguments; widened here, run by the command that made them.
+  const command: ParsedArgvCommand = parsed.command;
+  return command.run(parsed.args, {
+    prefix: `f2b-sophosxg ${command.name}`,
+    // Commands people run by hand may print a lot (list --json of thousands of bans); only the
+    // commands Fail2ban runs are capped.
+    output: command.hook ? output : processOutput(Number.POSITIVE_INFINITY),
+  });
 }
 
 // A reader that goes away (`| head`) must not turn into a crash trace.

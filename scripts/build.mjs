@@ -7,9 +7,11 @@ import { join } from "node:path";
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
 //   dist/index.mjs         the library
+//   dist/f2b-sophosxg.1    the manual page, from the command table (scripts/man.mjs)
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
 import { build } from "esbuild";
+import { writeManual } from "./man.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -45,6 +47,7 @@ try {
   await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
   await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
+  await writeManual(join(staging, "f2b-sophosxg.1"));
   const built = readdirSync(staging);
   for (const file of built) renameSync(join(staging, file), join(dist, file));
   for (const file of readdirSync(dist)) {

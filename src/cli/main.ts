@@ -1,19 +1,19 @@
-#!/usr/bin/env node
 /**
- * The f2b-sophosxg command line. Kept thin: parse, run, print a few short lines, set the exit
- * code (never process.exit() after writing, or a piped line may be lost).
+ * The f2b-sophosxg command line (dist/cli.mjs), which the small entry (entry.ts) loads for
+ * everything its fast path does not answer. Kept thin: parse, run, print a few short lines, set
+ * the exit code (never process.exit() after writing, or a piped line may be lost).
  */
 import { redactSecrets, UsageError } from "../errors/base.ts";
 import { parseCommand } from "./args.ts";
 import type { ParsedArgvCommand } from "./command.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { processOutput } from "./output.ts";
-import { exitCodeOf, reportError } from "./session-run.ts";
+import { exitCodeOf, reportError } from "./report.ts";
 import { findCommand } from "./table.ts";
 import { usage } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const own = argv[0] === undefined ? undefined : findCommand(argv[0]);
   if (own?.argv === "own") return own.runWithArgv(argv.slice(1));
   const output = processOutput();
@@ -39,19 +39,21 @@ async function main(argv: string[]): Promise<number> {
   });
 }
 
-// A reader that goes away (`| head`) must not turn into a crash trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-  });
+/** Runs the command line and sets the exit code. */
+export function runMain(argv: string[]): Promise<void> {
+  // A reader that goes away (`| head`) must not turn into a crash trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+  }
+  return main(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`f2b-sophosxg: ${redactSecrets(String((error as Error)?.message ?? error))}\n`);
+      process.exitCode = ExitCode.failure;
+    },
+  );
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`f2b-sophosxg: ${redactSecrets(String((error as Error)?.message ?? error))}\n`);
-    process.exitCode = ExitCode.failure;
-  },
-);

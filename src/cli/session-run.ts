@@ -5,30 +5,13 @@
 import type { ActionOutcome } from "../action/outcome.ts";
 import { Session } from "../action/session.ts";
 import { loadConfig } from "../config/index.ts";
-import { ConfigError, F2bError, redactSecrets, UsageError } from "../errors/base.ts";
 import type { CliContext } from "./command.ts";
-import { ExitCode } from "./exit-codes.ts";
-import type { Output } from "./output.ts";
+import { exitCodeOf, reportError } from "./report.ts";
 import { withStateDirFromEnv } from "./state-dir.ts";
 
+export { exitCodeOf, reportError } from "./report.ts";
+
 const UNBOUNDED_BUDGET_MS = 365 * 24 * 3600 * 1000;
-
-export function exitCodeOf(error: unknown): number {
-  return error instanceof UsageError || error instanceof ConfigError ? ExitCode.usage : ExitCode.failure;
-}
-
-export function reportError(prefix: string, error: unknown, output: Output): void {
-  if (error instanceof ConfigError && error.problems.length > 0) {
-    output.err(`${prefix}: ${error.message}`);
-    for (const problem of error.problems.slice(0, 20)) output.err(`  ${problem}`);
-    return;
-  }
-  if (error instanceof F2bError) {
-    output.err(`${prefix}: ${error.toLine()}`);
-    return;
-  }
-  output.err(`${prefix}: unexpected error: ${redactSecrets(String((error as Error)?.message ?? error))}`);
-}
 
 /** Prints the outcome's lines and returns its exit code; an error is reported instead. */
 export async function printOutcome(context: CliContext, run: () => Promise<ActionOutcome>): Promise<number> {

@@ -24,12 +24,12 @@ test("every command of the table has its line in --help, under its section", asy
     const section = command.hook ? hooks : rest;
     assert.match(
       section ?? "",
-      new RegExp(`^  ${command.name}\\b.* ${escape(command.help)}$`, "m"),
+      new RegExp(`^  ${command.name}\\b.* ${escapeRegExp(command.help)}$`, "m"),
       command.name,
     );
   }
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

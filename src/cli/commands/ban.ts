@@ -1,7 +1,7 @@
 import { ban } from "../../action/ban.ts";
 import { defineCommand } from "../command.ts";
 import { withSession } from "../session-run.ts";
-import { DEFAULT_JAIL, targetOf } from "./defaults.ts";
+import { banRequestOf } from "./requests.ts";
 
 export const banCommand = defineCommand({
   name: "ban",
@@ -12,12 +12,7 @@ export const banCommand = defineCommand({
   parse: (line) => ({
     configFile: line.configFile,
     dryRun: line.dryRun,
-    request: {
-      target: targetOf(line, "ban"),
-      jail: line.jail ?? DEFAULT_JAIL,
-      ...(line.time !== undefined ? { time: line.time } : {}),
-      ...(line.bantime !== undefined ? { bantime: line.bantime } : {}),
-    },
+    request: banRequestOf(line),
   }),
   run: (args, context) =>
     withSession(context, { ...args, hook: true }, (session) => ban(session, args.request)),

@@ -1,7 +1,7 @@
 import { unban } from "../../action/ban.ts";
 import { defineCommand } from "../command.ts";
 import { withSession } from "../session-run.ts";
-import { DEFAULT_JAIL, targetOf } from "./defaults.ts";
+import { unbanRequestOf } from "./requests.ts";
 
 export const unbanCommand = defineCommand({
   name: "unban",
@@ -12,7 +12,7 @@ export const unbanCommand = defineCommand({
   parse: (line) => ({
     configFile: line.configFile,
     dryRun: line.dryRun,
-    request: { target: targetOf(line, "unban"), jail: line.jail ?? DEFAULT_JAIL },
+    request: unbanRequestOf(line),
   }),
   run: (args, context) =>
     withSession(context, { ...args, hook: true }, (session) => unban(session, args.request)),

@@ -57,9 +57,12 @@ const common = {
 try {
   await build({ ...common, entryPoints: { cli: "src/cli/main.ts" }, plugins: [emulatorOutside] });
   // The entry needs no `require` (no CommonJS dependency): no banner, nothing more to load.
+  // Whitespace and syntax minified (names kept): less for Node to read and parse at every ban.
   const entry = {
     ...common,
     banner: {},
+    minifyWhitespace: true,
+    minifySyntax: true,
     entryPoints: { "f2b-sophosxg": "src/cli/entry.ts" },
     plugins: [cliOutside],
   };

@@ -16,7 +16,7 @@ import { commandLine, readArgv } from "./argv.ts";
 import { banRequestOf, unbanRequestOf } from "./commands/requests.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { FD_STREAMS, processOutput } from "./output.ts";
-import { reportError } from "./report.ts";
+import { exitCodeOf, reportError } from "./report.ts";
 import { withStateDirFromEnv } from "./state-dir.ts";
 
 class NotSure extends Error {}
@@ -46,7 +46,7 @@ export async function hookFastPath(argv: string[]): Promise<number | undefined> 
   } catch (error) {
     for (const warning of warnings) output.err(`${prefix}: warning: ${warning}`);
     reportError(prefix, error, output);
-    return ExitCode.failure;
+    return exitCodeOf(error);
   }
   // The agent may have stopped between the two looks: then the full CLI delivers (journaling
   // the same intent once more, which the journal takes as one).

@@ -15,6 +15,8 @@ export type Direction = "ban" | "unban";
 const distCopy = mkdtempSync(join(tmpdir(), "f2b-bench-dist-"));
 cpSync(join(BUILT_CLI, ".."), distCopy, { recursive: true });
 export const CLI = join(distCopy, "f2b-sophosxg.mjs");
+/** What the package's bin (and `install`'s link) runs: the same entry, as CommonJS. */
+export const BIN = join(distCopy, "f2b-sophosxg.cjs");
 process.on("exit", () => rmSync(distCopy, { recursive: true, force: true }));
 
 /** Async on purpose: the emulator answers from this very process. */

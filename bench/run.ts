@@ -30,6 +30,8 @@
  * wall-clock speed (no 100x on the agent's debounce).
  *
  * Prints the tables and writes bench/results/<timestamp>.json (sections `results`, `layouts`).
+ *
+ * `--hook [--rounds N]` runs only the hook start-up bench instead (bench/hook.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -80,6 +82,8 @@ interface WaveResult {
 
 const { values } = parseArgs({
   options: {
+    hook: { type: "boolean", default: false },
+    rounds: { type: "string" },
     full: { type: "boolean", default: false },
     "all-baseline": { type: "boolean", default: false },
     waves: { type: "string" },
@@ -424,4 +428,6 @@ async function main(): Promise<void> {
   process.stdout.write(`results: ${file}\n`);
 }
 
-await main();
+// `--hook`: the per-ban start-up cost only (bench/hook.ts).
+if (values.hook) await (await import("./hook.ts")).runHookBench();
+else await main();

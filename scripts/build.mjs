@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// Bundles with esbuild:
-//   dist/f2b-sophosxg.mjs  the CLI: everything a Fail2ban hook needs, in one file (no module
-//                          resolution across node_modules at each ban)
+// Bundles with esbuild (target: scripts/node-floor.mjs, the oldest Node.js the package supports):
+//   dist/f2b-sophosxg.mjs  the entry: small, because Fail2ban starts it once per ban; answers
+//                          --version and the hooks' fast path (ban/unban while the agent runs)
+//   dist/f2b-sophosxg.cjs  the same entry as CommonJS, for the bin: Node starts a CommonJS file
+//                          several ms faster than an ES module, a tenth of a bare start
+//   dist/cli.mjs           the full command line, loaded by the entry with import() for the rest
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
 //   dist/index.mjs         the library
+//   dist/f2b-sophosxg.1    the manual page, from the command table (scripts/man.mjs)
 //   dist/types/            the library's type declarations (tsc, tsconfig.types.json)
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
@@ -12,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { writeManual } from "./man.mjs";
 import { assertNodeFloor, ESBUILD_TARGET } from "./node-floor.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -24,6 +29,14 @@ const emulatorOutside = {
   name: "emulator-outside",
   setup(b) {
     b.onResolve({ filter: /\/emulator\/command\.ts$/ }, () => ({ path: "./emulator.mjs", external: true }));
+  },
+};
+
+/** Keeps the full CLI out of the entry: its import() then loads dist/cli.mjs at run time. */
+const cliOutside = {
+  name: "cli-outside",
+  setup(b) {
+    b.onResolve({ filter: /\/cli\/main\.ts$|^\.\/main\.ts$/ }, () => ({ path: "./cli.mjs", external: true }));
   },
 };
 
@@ -46,7 +59,19 @@ const common = {
 };
 
 try {
-  await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
+  await build({ ...common, entryPoints: { cli: "src/cli/main.ts" }, plugins: [emulatorOutside] });
+  // The entry needs no `require` (no CommonJS dependency): no banner, nothing more to load.
+  // Whitespace and syntax minified (names kept): less for Node to read and parse at every ban.
+  const entry = {
+    ...common,
+    banner: {},
+    minifyWhitespace: true,
+    minifySyntax: true,
+    entryPoints: { "f2b-sophosxg": "src/cli/entry.ts" },
+    plugins: [cliOutside],
+  };
+  await build(entry);
+  await build({ ...entry, format: "cjs", outExtension: { ".js": ".cjs" } });
   await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
   const tsc = spawnSync(
     process.execPath,
@@ -61,6 +86,8 @@ try {
   );
   if (tsc.status !== 0) throw new Error("the type declarations did not build (tsc -p tsconfig.types.json)");
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
+  chmodSync(join(staging, "f2b-sophosxg.cjs"), 0o755);
+  await writeManual(join(staging, "f2b-sophosxg.1"));
   const built = readdirSync(staging);
   assertNodeFloor(staging, built);
   for (const file of built) {

@@ -47,7 +47,7 @@ export function newerApiUses(name, text) {
 /** Throws, naming every use, when a bundle in `dir` calls an API newer than the floor. */
 export function assertNodeFloor(dir, files) {
   const newer = files
-    .filter((file) => file.endsWith(".mjs") || file.endsWith(".js"))
+    .filter((file) => /\.(mjs|cjs|js)$/.test(file))
     .flatMap((file) => newerApiUses(file, readFileSync(join(dir, file), "utf8")));
   if (newer.length === 0) return;
   throw new Error(

@@ -70,7 +70,7 @@ if (!values["no-build"]) {
 
 const dist = join(root, "dist");
 const cliEntry = typeof pkg.bin === "string" ? pkg.bin : pkg.bin[NAME];
-const bundles = existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith(".mjs")) : [];
+const bundles = existsSync(dist) ? readdirSync(dist).filter((f) => /\.(mjs|cjs)$/.test(f)) : [];
 if (!bundles.includes(cliEntry.replace(/^dist\//, ""))) fail(`${cliEntry} is missing: run npm run build`);
 
 const stage = mkdtempSync(join(tmpdir(), "f2b-deb-"));

@@ -11,22 +11,11 @@ import { F2bError } from "../errors/base.ts";
 import { desiredTargets } from "../journal/index.ts";
 import { emptyPushResult } from "../targets/index.ts";
 import { deliverOrLeaveToAgent } from "./deliver-now.ts";
+import { type BanRequest, banRecord, journaledLine, type UnbanRequest, unbanRecord } from "./intent.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
-export interface BanRequest {
-  target: BanTarget;
-  jail: string;
-  /** Epoch seconds of the ban (Fail2ban's `<time>`; for restored bans the original time). Default now. */
-  time?: number;
-  /** Seconds; -1 or absent = until unbanned. */
-  bantime?: number;
-}
-
-export function expiryOf(request: BanRequest, nowSeconds: number): number | null {
-  if (request.bantime === undefined || request.bantime < 0) return null;
-  return (request.time ?? nowSeconds) + request.bantime;
-}
+export { type BanRequest, expiryOf, type UnbanRequest } from "./intent.ts";
 
 async function showRequests(
   session: Session,
@@ -44,19 +33,9 @@ async function showRequests(
 
 export async function ban(session: Session, request: BanRequest): Promise<ActionOutcome> {
   if (session.dryRun) return showRequests(session, request.target, "add");
-  const now = Date.now();
-  session.journal.append([
-    {
-      t: "ban",
-      at: now,
-      jail: request.jail,
-      target: request.target.canonical,
-      family: request.target.family,
-      expiresAt: expiryOf(request, now / 1000),
-    },
-  ]);
+  session.journal.append([banRecord(request, Date.now())]);
   return done(
-    `ban ${request.target.canonical} (jail ${request.jail}) journaled; ${await deliverOrLeaveToAgent(session, { target: request.target.canonical })}`,
+    journaledLine("ban", request, await deliverOrLeaveToAgent(session, { target: request.target.canonical })),
   );
 }
 
@@ -99,14 +78,9 @@ async function removeUntracked(session: Session, target: BanTarget, notes: strin
   }
 }
 
-export async function unban(
-  session: Session,
-  request: { target: BanTarget; jail: string },
-): Promise<ActionOutcome> {
+export async function unban(session: Session, request: UnbanRequest): Promise<ActionOutcome> {
   if (session.dryRun) return showRequests(session, request.target, "remove");
-  session.journal.append([
-    { t: "unban", at: Date.now(), jail: request.jail, target: request.target.canonical },
-  ]);
+  session.journal.append([unbanRecord(request, Date.now())]);
   const notes: string[] = [];
   const delivery = await deliverOrLeaveToAgent(
     session,
@@ -114,8 +88,5 @@ export async function unban(
       ? { target: request.target.canonical }
       : { first: () => removeUntracked(session, request.target, notes) },
   );
-  return done(
-    `unban ${request.target.canonical} (jail ${request.jail}) journaled; ${delivery}`,
-    ...notes.map((n) => `unban: ${n}`),
-  );
+  return done(journaledLine("unban", request, delivery), ...notes.map((n) => `unban: ${n}`));
 }

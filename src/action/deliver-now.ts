@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
 import type { F2bError } from "../errors/base.ts";
 import { type HeldLock, pendingFor, runningAgentPid, tryLock } from "../journal/index.ts";
+import { leftToAgent } from "./intent.ts";
 import type { Session } from "./session.ts";
 
 export type DeliverNowResult =
@@ -98,6 +99,6 @@ export async function deliverOrLeaveToAgent(
   options: { first?: () => Promise<void>; target?: string } = {},
 ): Promise<string> {
   const agent = runningAgentPid(session.journal.dir);
-  if (agent !== undefined) return `the agent (pid ${agent}) delivers it`;
+  if (agent !== undefined) return leftToAgent(agent);
   return describeDelivery(await deliverNow(session, options));
 }

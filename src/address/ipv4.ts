@@ -1,5 +1,5 @@
 /** IPv4 text ⇄ number, and dotted masks. Addresses are bigints so both families share the network math. */
-import { isIPv4 } from "node:net";
+import { isIPv4 } from "./ip-syntax.ts";
 
 /** The value of a dotted IPv4 address (node:net rules: four decimal octets, no leading zeros). */
 export function parseIPv4(text: string): bigint | undefined {

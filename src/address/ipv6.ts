@@ -5,7 +5,7 @@
  * dotted form when the first 96 bits are `::` (IPv4-compatible, e.g. `::1.2.3.4`) or `::ffff:0:0/96`
  * (IPv4-mapped). This is RFC 5952 plus glibc's mixed-notation rule.
  */
-import { isIPv6 } from "node:net";
+import { isIPv6 } from "./ip-syntax.ts";
 import { formatIPv4, parseIPv4 } from "./ipv4.ts";
 
 /** The value of an IPv6 address in any valid spelling; undefined when invalid or carrying a zone id. */

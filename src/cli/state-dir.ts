@@ -5,7 +5,8 @@
  * a second instance), without editing the file. A `state_dir` in the file always wins.
  */
 import { isAbsolute } from "node:path";
-import { type Config, DEFAULTS } from "../config/index.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import type { Config } from "../config/types.ts";
 import { ConfigError } from "../errors/base.ts";
 
 export const STATE_DIR_ENV_VAR = "F2B_SOPHOSXG_STATE_DIR";

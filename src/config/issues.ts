@@ -3,12 +3,10 @@
  * and the valid keys can still be cross-checked. Messages never include a value.
  */
 import * as v from "valibot";
+import type { KeyCheck } from "./key-check.ts";
 import { CONFIG_KEYS, type ConfigFileData, type ConfigKey, keySchemas } from "./schema.ts";
 
-export interface KeyCheck {
-  values: ConfigFileData;
-  problems: string[];
-}
+export type { KeyCheck } from "./key-check.ts";
 
 export function checkKeys(file: string, data: Record<string, unknown>): KeyCheck {
   const values: Record<string, unknown> = {};

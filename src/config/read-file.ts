@@ -1,5 +1,6 @@
 /** Reads the configuration file into a plain object, with errors that never quote its content. */
-import { readFile, stat } from "node:fs/promises";
+// Synchronous on purpose: two small reads, and node:fs/promises would cost every hook its load.
+import { readFileSync, statSync } from "node:fs";
 import { ConfigError } from "../errors/index.ts";
 import { locateJsonError } from "./json-error.ts";
 import { DEFAULT_CONFIG_PATH } from "./paths.ts";
@@ -16,13 +17,13 @@ export async function readConfigFile(path: string, searched: readonly string[]):
   let mode: number;
   let text: string;
   try {
-    const info = await stat(path);
+    const info = statSync(path);
     if (info.isDirectory())
       throw fileError(path, "is a directory, not a file", "point --configfile at the JSON file");
     if (info.size > MAX_BYTES)
       throw fileError(path, "is larger than 1 MiB", "point --configfile at the JSON file");
     mode = info.mode & 0o777;
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw fromFsError(path, error, searched);

@@ -89,14 +89,4 @@ export const configFileSchema = v.strictObject(
 
 export type ConfigFileData = { [K in ConfigKey]?: v.InferOutput<(typeof keySchemas)[K]> };
 
-export const DEFAULTS = {
-  iphost_prefix: "f2b_",
-  iphostgroup_name: "fail2ban",
-  connect_timeout_ms: 5000,
-  request_timeout_ms: 20_000,
-  max_entities_per_request: 100,
-  delivery_budget_ms: 20_000,
-  iplist_shard_size: 1000,
-  state_dir: "/var/lib/f2b-sophosxg",
-  layout: "hosts",
-} as const;
+export { DEFAULTS } from "./defaults.ts";

@@ -145,12 +145,20 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
   const pkg = options.sourceDir ?? packageDir();
   const at = (path: string) => join(root, path);
   const libDir = at(LIB_DIR);
-  const cli = join(libDir, "dist", "f2b-sophosxg.mjs");
+  // The bin's entry: the CommonJS build of the entry, which Node starts fastest (scripts/build.mjs).
+  const cli = join(libDir, "dist", "f2b-sophosxg.cjs");
   // The library directory mirrors the package (dist/, action.d/, systemd/), so that the installed
-  // program finds its own files too (`install` from it, the emulator import beside it).
+  // program finds its own files too (`install` from it, the CLI and emulator imports beside it).
+  const dist = (file: string, mode: number): Plan => ({
+    path: join(libDir, "dist", file),
+    content: source(pkg, `dist/${file}`),
+    mode,
+  });
   const plans: Plan[] = [
-    { path: cli, content: source(pkg, "dist/f2b-sophosxg.mjs"), mode: 0o755 },
-    { path: join(libDir, "dist", "emulator.mjs"), content: source(pkg, "dist/emulator.mjs"), mode: 0o644 },
+    dist("f2b-sophosxg.mjs", 0o755),
+    dist("f2b-sophosxg.cjs", 0o755),
+    dist("cli.mjs", 0o644),
+    dist("emulator.mjs", 0o644),
     {
       path: join(libDir, "action.d", "sophosxg.conf"),
       content: source(pkg, "action.d/sophosxg.conf"),

@@ -1,8 +1,8 @@
 /** The retry timing (exponential with jitter, capped; the breaker) and the agent's tuning from the environment. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { agentTuningFromEnv } from "../../src/agent/command.ts";
 import { Backoff, DEFAULT_BACKOFF } from "../../src/agent/index.ts";
+import { agentTuningFromEnv } from "../../src/agent/tuning.ts";
 import { UsageError } from "../../src/errors/base.ts";
 
 test("backoff doubles with jitter between half and all of the ceiling, capped", () => {

@@ -70,10 +70,15 @@ export async function waitFor(
 }
 
 /**
- * Copies the built CLI bundle (self-contained; only `emulator` loads dist/emulator.mjs) into
- * `dir`, so that a concurrent `npm run build` (which deletes dist/ first) cannot pull the
- * program from under Fail2ban's hooks halfway through the suite. Waits for dist/ to be there.
+ * Copies the built program (the entry and the bundles it loads beside it: dist/cli.mjs, and
+ * dist/emulator.mjs for `emulator`) into `dir`, so that a concurrent `npm run build` (which
+ * deletes dist/ first) cannot pull the program from under Fail2ban's hooks halfway through the
+ * suite. Waits for dist/ to be there. Returns the copy of the bin's entry
+ * (f2b-sophosxg.cjs), which is what Fail2ban runs through the installed link.
  */
+/** What the program needs at run time (see scripts/build.mjs). */
+const DIST_FILES = ["f2b-sophosxg.cjs", "f2b-sophosxg.mjs", "cli.mjs", "emulator.mjs"];
+
 export async function privateCopyOfCli(built: string, dir: string): Promise<string> {
   await waitFor(
     `${built} to exist and be executable (npm run build)`,
@@ -90,8 +95,8 @@ export async function privateCopyOfCli(built: string, dir: string): Promise<stri
     250,
   );
   mkdirSync(dir, { recursive: true });
-  const copy = join(dir, "f2b-sophosxg.mjs");
-  copyFileSync(built, copy);
+  for (const file of DIST_FILES) copyFileSync(join(dirname(built), file), join(dir, file));
+  const copy = join(dir, "f2b-sophosxg.cjs");
   chmodSync(copy, 0o755);
   return copy;
 }

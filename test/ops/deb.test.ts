@@ -93,7 +93,7 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
       assert.equal(entry.mode, mode, path);
     };
     const dist = readdirSync(join(REPO, "dist"));
-    const bundles = dist.filter((f) => f.endsWith(".mjs"));
+    const bundles = dist.filter((f) => /\.(mjs|cjs)$/.test(f));
     assert.ok(bundles.length >= 2);
     for (const file of bundles) {
       const executable = (statSync(join(REPO, "dist", file)).mode & 0o111) !== 0;

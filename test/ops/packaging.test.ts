@@ -54,7 +54,10 @@ test("npm pack + npm install -g --offline gives a working f2b-sophosxg", async (
   const pkg = join(prefix, "lib", "node_modules", "f2b-sophosxg");
   for (const file of [
     "dist/f2b-sophosxg.mjs",
+    "dist/f2b-sophosxg.cjs",
+    "dist/cli.mjs",
     "dist/emulator.mjs",
+    "dist/f2b-sophosxg.1",
     "action.d/sophosxg.conf",
     "systemd/f2b-sophosxg.service",
   ]) {

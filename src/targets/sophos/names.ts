@@ -12,7 +12,7 @@
  */
 import { type BanTarget, hasAnyControlCharacter, targetValue } from "../../address/index.ts";
 import { UsageError } from "../../errors/index.ts";
-import { firewallNameProblem, OUR_NAME_MAX } from "../../protocol/index.ts";
+import { firewallNameProblem, OUR_NAME_MAX } from "../../protocol/names.ts";
 
 /** Length of the longest name suffix any target can need: `v6_` + 32 hex + `/128`… is 39 (`/127`). */
 const LONGEST_SUFFIX = "v6_".length + 32 + "/127".length;

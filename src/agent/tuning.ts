@@ -1,16 +1,12 @@
 /**
- * `f2b-sophosxg agent`: runs the agent in the foreground until SIGTERM or SIGINT (systemd's
- * stop), one short log line per push on standard error.
- *
- * Tuning comes from the environment (the config file's schema belongs to the whole tool; these
+ * The agent's tuning comes from the environment (the config file's schema belongs to the whole tool; these
  * are knobs for the agent alone, documented in docs/agent.md):
  *   F2B_SOPHOSXG_AGENT_QUIET_MS, F2B_SOPHOSXG_AGENT_MAX_DELAY_MS, F2B_SOPHOSXG_AGENT_RECONCILE_MS,
  *   F2B_SOPHOSXG_AGENT_BACKOFF_BASE_MS, F2B_SOPHOSXG_AGENT_BACKOFF_MAX_MS,
  *   F2B_SOPHOSXG_AGENT_BREAKER_THRESHOLD, F2B_SOPHOSXG_AGENT_BREAKER_COOLDOWN_MS
  */
-import type { Session } from "../action/session.ts";
 import { UsageError } from "../errors/base.ts";
-import { Agent, type AgentTiming } from "./agent.ts";
+import type { AgentTiming } from "./agent.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 
 type Env = Record<string, string | undefined>;
@@ -53,32 +49,4 @@ export function agentTuningFromEnv(env: Env = process.env): AgentTuning {
       DEFAULT_BACKOFF.breakerCooldownMs,
   };
   return { timing, backoff };
-}
-
-export async function runAgent(session: Session, log: (line: string) => void): Promise<number> {
-  const tuning = agentTuningFromEnv();
-  const agent = new Agent({
-    target: session.target,
-    journal: session.journal,
-    batchSize: session.config.maxEntitiesPerRequest,
-    log,
-    backoff: tuning.backoff,
-    ...tuning.timing,
-  });
-  agent.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log(`agent: ${signal} received, finishing the current round`);
-      // A second signal takes the default action (exit at once): nothing is lost either way.
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolve();
-    };
-    const onTerm = () => stop("SIGTERM");
-    const onInt = () => stop("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
-  });
-  await agent.stop();
-  return 0;
 }

@@ -1,0 +1,16 @@
+import { defineCommand } from "../command.ts";
+import { withSession } from "../session-run.ts";
+
+export const listCommand = defineCommand({
+  name: "list",
+  hook: false,
+  synopsis: "[--json]",
+  help: "what is on the firewall, the jails that hold it, and drift from local state",
+  options: ["configfile", "json"],
+  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, json: line.json }),
+  run: (args, context) =>
+    withSession(context, { ...args, hook: false }, async (session) => {
+      const { list } = await import("../../ops/list.ts");
+      return list(session, { json: args.json });
+    }),
+});

@@ -1,0 +1,16 @@
+import { defineCommand } from "../command.ts";
+import { withSession } from "../session-run.ts";
+
+export const statusCommand = defineCommand({
+  name: "status",
+  hook: false,
+  synopsis: "[--json]",
+  help: "pending changes, last delivery, last error, members per group",
+  options: ["configfile", "json"],
+  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, json: line.json }),
+  run: (args, context) =>
+    withSession(context, { ...args, hook: false }, async (session) => {
+      const { status } = await import("../../action/status.ts");
+      return status(session, { json: args.json });
+    }),
+});

@@ -8,6 +8,7 @@ import { F2bError } from "../errors/base.ts";
 import { parseCallerSpan } from "./caller-allowed.ts";
 import { type EmulatorOptions, REALISTIC_LATENCY, startEmulator } from "./index.ts";
 import type { BehaviourSwitches, LatencySettings } from "./options.ts";
+import { loadProfile, withProfile } from "./profile.ts";
 
 export interface CommandIo {
   stdout: (line: string) => void;
@@ -19,6 +20,9 @@ export const EMULATOR_USAGE = `Usage: f2b-sophosxg emulator [options]
 Runs a local Sophos Firewall XML API emulator (IPHost, IPHostGroup) until SIGINT/SIGTERM.
 Prints one ready line: url=..., sha256=<certificate SHA-256, 64 lowercase hex digits, no colons>.
 
+Profile
+  --profile FILE              behave like a known firmware (profiles/sfos-20.json, sfos-22.json) or like the
+                              firewall of a probe report (f2b-sophosxg probe --json FILE); flags below win
 Listening
   --host ADDR                 listen address (default 127.0.0.1)
   --port N                    port (default 4444; 0 picks a free one)
@@ -68,6 +72,7 @@ Firmware answers (open questions, see docs/emulator.md)
 class UsageProblem extends Error {}
 
 const OPTIONS = {
+  profile: { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   user: { type: "string" },
@@ -295,8 +300,10 @@ export async function runEmulatorCommand(args: string[], io: CommandIo, stop?: A
       return 0;
     }
     options = await toOptions(values);
+    if (values.profile !== undefined) options = withProfile(await loadProfile(values.profile), options);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof F2bError ? error.toLine() : error instanceof Error ? error.message : String(error);
     io.stderr(`f2b-sophosxg emulator: ${message}`);
     io.stderr("Run f2b-sophosxg emulator --help for the options.");
     return 2;

@@ -41,6 +41,8 @@ export {
   NO_LATENCY,
   REALISTIC_LATENCY,
 } from "./options.ts";
+export type { EmulatorProfile } from "./profile.ts";
+export { loadProfile, ProfileError, parseProfile, withProfile } from "./profile.ts";
 export type { StoreSnapshot } from "./store.ts";
 export { Store } from "./store.ts";
 
@@ -127,6 +129,7 @@ class Emulator implements RunningEmulator {
       if (saved !== undefined) this.store.load(normaliseObjects(saved));
     }
     if (this.options.seedForeign) this.store.load(foreignObjects(this.options.seedForeign));
+    if (this.options.seedObjects) this.store.load(normaliseObjects(this.options.seedObjects));
     this.faultState.set({ ...this.options.faults, down: false });
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true);
     this.api = new SwitchableServer(this.host, this.options.port ?? 4444, tls, handler);

@@ -1,3 +1,5 @@
+import type { IpHost, IpHostGroup } from "../protocol/index.ts";
+
 /**
  * Everything the emulator can be told at start. The switches under `behaviour` cover the
  * places where the reference (shared/reference/sophos-xml-api.md §10) does not know what the
@@ -142,6 +144,8 @@ export interface EmulatorOptions {
   insecureHttp?: boolean;
   /** Seed this many foreign IP hosts (and two foreign groups) at start. */
   seedForeign?: number;
+  /** Objects the firewall already has at start (a profile's `seed`), loaded without the API's checks. */
+  seedObjects?: { hosts?: IpHost[]; groups?: IpHostGroup[] };
   faults?: Partial<Faults>;
   /** Secret for the control endpoint; generated when absent. */
   controlSecret?: string;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 //                          resolution across node_modules at each ban)
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
+//   dist/probe.mjs         `f2b-sophosxg probe`, loaded the same way
 //   dist/index.mjs         the library
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
@@ -21,6 +22,7 @@ const emulatorOutside = {
   name: "emulator-outside",
   setup(b) {
     b.onResolve({ filter: /\/emulator\/command\.ts$/ }, () => ({ path: "./emulator.mjs", external: true }));
+    b.onResolve({ filter: /\/probe\/command\.ts$/ }, () => ({ path: "./probe.mjs", external: true }));
   },
 };
 
@@ -43,7 +45,10 @@ const common = {
 
 try {
   await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
-  await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  await build({
+    ...common,
+    entryPoints: { emulator: "src/emulator/command.ts", probe: "src/probe/command.ts", index: "src/index.ts" },
+  });
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);
   for (const file of built) renameSync(join(staging, file), join(dist, file));

@@ -18,6 +18,7 @@ Operations:
   doctor                 walk the whole chain (config, network, TLS, API, login, groups, state, agent, Fail2ban)
   install [--root DIR]   install the CLI, the action file, a config template and the systemd unit
   emulator [--help]      run the embedded Sophos Firewall API emulator
+  probe --yes [--json F] measure what this firewall answers to the emulator's open questions (docs/probe.md)
 
 Options:
   --ip IP                address or network, as Fail2ban passes <ip>

@@ -20,6 +20,14 @@ async function main(argv: string[]): Promise<number> {
       stderr: (line) => process.stderr.write(`${line}\n`),
     });
   }
+  if (argv[0] === "probe") {
+    // Lazy, its own bundle (dist/probe.mjs): never loaded on the per-ban path.
+    const { runProbeCommand } = await import("../probe/command.ts");
+    return runProbeCommand(argv.slice(1), {
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
   const output = processOutput();
   let parsed: ReturnType<typeof parseCommand>;
   try {

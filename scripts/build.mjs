@@ -47,7 +47,11 @@ try {
   await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
   await build({
     ...common,
-    entryPoints: { emulator: "src/emulator/command.ts", probe: "src/probe/command.ts", index: "src/index.ts" },
+    entryPoints: {
+      emulator: "src/emulator/command.ts",
+      probe: "src/probe/command.ts",
+      index: "src/index.ts",
+    },
   });
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);

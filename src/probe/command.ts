@@ -4,8 +4,8 @@
  * import() only for this command (its own bundle, dist/probe.mjs). Returns the exit code.
  */
 import { writeFile } from "node:fs/promises";
-import packageJson from "../../package.json" with { type: "json" };
 import { parseArgs } from "node:util";
+import packageJson from "../../package.json" with { type: "json" };
 import { loadConfig } from "../config/index.ts";
 import { ConfigError, F2bError, redactSecrets } from "../errors/base.ts";
 import { clientFor } from "../targets/sophos/connect.ts";
@@ -46,7 +46,8 @@ const OPTIONS = {
 const DEFAULT_INTERVAL_MS = 1000;
 
 function errorLine(error: unknown): string {
-  if (error instanceof ConfigError && error.problems.length > 0) return `${error.message}: ${error.problems.join("; ")}`;
+  if (error instanceof ConfigError && error.problems.length > 0)
+    return `${error.message}: ${error.problems.join("; ")}`;
   if (error instanceof F2bError) return error.toLine();
   return redactSecrets(String((error as Error)?.message ?? error));
 }
@@ -96,7 +97,8 @@ export async function runProbeCommand(args: string[], io: ProbeIo): Promise<numb
   process.on("SIGTERM", onTerm);
   const client = clientFor(config, { deadline: Number.MAX_SAFE_INTEGER });
   const host = new URL(config.url).hostname;
-  const redact = (text: string) => redactSecrets(host.length > 0 ? text.split(host).join("<firewall>") : text);
+  const redact = (text: string) =>
+    redactSecrets(host.length > 0 ? text.split(host).join("<firewall>") : text);
   try {
     const report = await runProbe({
       client,

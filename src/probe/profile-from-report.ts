@@ -31,7 +31,8 @@ export function profileFromSteps(steps: StepResult[], apiVersion: string | null)
   if (readNone?.text !== undefined && NO_RECORDS.test(readNone.text)) b.noRecordsText = readNone.text;
   const unmodelled = step(steps, "unmodelled-get");
   if (unmodelled?.text !== undefined)
-    b.unmodelledGet = NO_RECORDS.test(unmodelled.text) || unmodelled.facts?.records ? "no-records" : "transaction-fail";
+    b.unmodelledGet =
+      NO_RECORDS.test(unmodelled.text) || unmodelled.facts?.records ? "no-records" : "transaction-fail";
   const tagCase = step(steps, "tag-case");
   if (tagCase !== undefined)
     b.tagCase = tagCase.text !== undefined && NO_RECORDS.test(tagCase.text) ? "insensitive" : "sensitive";
@@ -48,7 +49,9 @@ export function profileFromSteps(steps: StepResult[], apiVersion: string | null)
     const m = mask.code === 200;
     if (p || m) b.ipv6Subnet = p && m ? "both" : p ? "prefix" : "mask";
   }
-  const removeMember = codeOr(step(steps, "remove-member"), "allow");
+  // Only meaningful when the member host was really written (a duplicate address may refuse it).
+  const memberWritten = step(steps, "write-1")?.code === 200;
+  const removeMember = memberWritten ? codeOr(step(steps, "remove-member"), "allow") : undefined;
   if (removeMember !== undefined) b.removeMember = removeMember;
   const missingGroup = step(steps, "missing-group");
   // A firewall that writes the host anyway has no emulator switch: left at the default.
@@ -66,7 +69,8 @@ export function profileFromSteps(steps: StepResult[], apiVersion: string | null)
   if (getPost?.facts?.same !== undefined) b.getRequests = getPost.facts.same ? "allow" : "refuse";
   const long = step(steps, "get-long");
   // Only a cap is known, not its size: 4096 stands for "somewhere below the 8 KB that was refused".
-  if (long?.facts?.same !== undefined && getPost?.facts?.same === true) b.maxUrlBytes = long.facts.same ? null : 4096;
+  if (long?.facts?.same !== undefined && getPost?.facts?.same === true)
+    b.maxUrlBytes = long.facts.same ? null : 4096;
 
   const profile: Profile = {
     name: "probed",
@@ -74,12 +78,15 @@ export function profileFromSteps(steps: StepResult[], apiVersion: string | null)
     behaviour: b,
   };
   if (apiVersion !== null) profile.apiVersion = apiVersion;
-  const reads = ["read-none", "unmodelled-get", "tag-case"].map((id) => step(steps, id)?.ms).filter((ms) => ms !== undefined);
+  const reads = ["read-none", "unmodelled-get", "tag-case"]
+    .map((id) => step(steps, id)?.ms)
+    .filter((ms) => ms !== undefined);
   const write1 = step(steps, "write-1");
   const write100 = step(steps, "write-100");
   if (reads.length > 0 && write1 !== undefined) {
     const latency: Record<string, number> = { readMs: median(reads), writeMs: write1.ms };
-    if (write100 !== undefined) latency.entityMs = Math.max(0, Math.round(((write100.ms - write1.ms) / 99) * 10) / 10);
+    if (write100 !== undefined)
+      latency.entityMs = Math.max(0, Math.round(((write100.ms - write1.ms) / 99) * 10) / 10);
     profile.latency = latency;
   }
   return profile;

@@ -5,7 +5,7 @@
  * a single request byte is written.
  */
 import { request as httpRequest } from "node:http";
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { Config } from "../config/types.ts";
 import { API_PATH } from "../sophos/index.ts";
@@ -39,18 +39,21 @@ function connected(config: Config, url: URL): Promise<Socket> {
       });
     } else {
       const plan = tlsPlan(tlsModeOf(config));
-      const tlsSocket = tlsConnect({ host, port, servername: host, ...plan.connect }, () => {
-        clearTimeout(timer);
-        if (plan.pin !== undefined) {
-          const seen = fingerprintOf(tlsSocket.getPeerCertificate());
-          if (seen === undefined || normalizeSha256(seen) !== plan.pin) {
-            tlsSocket.destroy();
-            reject(new Error(`the certificate of ${url.origin} does not match the pin; nothing was sent`));
-            return;
+      const tlsSocket = tlsConnect(
+        { host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...plan.connect },
+        () => {
+          clearTimeout(timer);
+          if (plan.pin !== undefined) {
+            const seen = fingerprintOf(tlsSocket.getPeerCertificate());
+            if (seen === undefined || normalizeSha256(seen) !== plan.pin) {
+              tlsSocket.destroy();
+              reject(new Error(`the certificate of ${url.origin} does not match the pin; nothing was sent`));
+              return;
+            }
           }
-        }
-        resolve(tlsSocket);
-      });
+          resolve(tlsSocket);
+        },
+      );
       socket = tlsSocket;
     }
     socket.once("error", (error) => {
@@ -77,7 +80,10 @@ export function rawRequester(config: Config): RawRequester {
             Connection: "close",
             ...(body === undefined
               ? {}
-              : { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) }),
+              : {
+                  "Content-Type": "application/x-www-form-urlencoded",
+                  "Content-Length": Buffer.byteLength(body),
+                }),
           },
           timeout: config.requestTimeoutMs,
         },

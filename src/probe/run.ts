@@ -47,12 +47,16 @@ function host(name: string, ipAddress: string, hostGroups: string[] = []): IpHos
 }
 
 function listHost(name: string, count: number): IpHost {
-  const addresses = Array.from({ length: count }, (_, i) => `198.18.${10 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+  const addresses = Array.from(
+    { length: count },
+    (_, i) => `198.18.${10 + Math.floor(i / 250)}.${1 + (i % 250)}`,
+  );
   return { name, ipFamily: V4, hostType: "IPList", listOfIpAddresses: addresses, hostGroups: [] };
 }
 
 function filtered(entity: string, name: string, transactionId?: string): string {
-  const tid = transactionId === undefined ? "" : ` transactionid="${escapeXmlText(transactionId, "transactionid")}"`;
+  const tid =
+    transactionId === undefined ? "" : ` transactionid="${escapeXmlText(transactionId, "transactionid")}"`;
   return `<Get><${entity}${tid}><Filter><key name="Name" criteria="=">${escapeXmlText(name, "Name")}</key></Filter></${entity}></Get>`;
 }
 
@@ -73,7 +77,10 @@ function firstStatus(response: SophosResponse, entity: string, ctx: ProbeContext
   };
 }
 
-function result(s: ReturnType<typeof firstStatus>, facts: StepResult["facts"] = {}): Omit<StepResult, "id" | "ms"> {
+function result(
+  s: ReturnType<typeof firstStatus>,
+  facts: StepResult["facts"] = {},
+): Omit<StepResult, "id" | "ms"> {
   const out: Omit<StepResult, "id" | "ms"> = { ok: true, facts };
   if (s.code !== undefined) out.code = s.code;
   if (s.text !== undefined) out.text = s.text;
@@ -112,7 +119,14 @@ const STEPS: Array<[string, Step]> = [
   ],
   [
     "unknown-entity",
-    async (ctx) => result(firstStatus(await ctx.client.sendRaw("<Get><F2bProbeNoSuchEntity/></Get>"), "F2bProbeNoSuchEntity", ctx)),
+    async (ctx) =>
+      result(
+        firstStatus(
+          await ctx.client.sendRaw("<Get><F2bProbeNoSuchEntity/></Get>"),
+          "F2bProbeNoSuchEntity",
+          ctx,
+        ),
+      ),
   ],
   [
     "tag-case",
@@ -123,7 +137,11 @@ const STEPS: Array<[string, Step]> = [
       } catch (error) {
         // A firmware may refuse the whole request for an unknown element (529): case-sensitive.
         if (!(error instanceof RequestInvalidError)) throw error;
-        return { ok: true, facts: { refused: true }, ...(error.code === undefined ? {} : { code: error.code }) };
+        return {
+          ok: true,
+          facts: { refused: true },
+          ...(error.code === undefined ? {} : { code: error.code }),
+        };
       }
     },
   ],
@@ -140,7 +158,10 @@ const STEPS: Array<[string, Step]> = [
       return result(s, { sent, answered: seen, echoed: seen === sent });
     },
   ],
-  ["write-1", async (ctx) => result(await setHosts(ctx, [host(n(ctx, "h1"), "198.18.0.1", [n(ctx, "g4")])], "add"))],
+  [
+    "write-1",
+    async (ctx) => result(await setHosts(ctx, [host(n(ctx, "h1"), "198.18.0.1", [n(ctx, "g4")])], "add")),
+  ],
   [
     "write-100",
     async (ctx) => {
@@ -154,22 +175,41 @@ const STEPS: Array<[string, Step]> = [
   ["iplist-1", async (ctx) => result(await setHosts(ctx, [listHost(n(ctx, "l"), 1)], "add"))],
   ["iplist-1000", async (ctx) => result(await setHosts(ctx, [listHost(n(ctx, "l"), 1000)], "update"))],
   ["iplist-1001", async (ctx) => result(await setHosts(ctx, [listHost(n(ctx, "l"), 1001)], "update"))],
-  ["ipv6-prefix", async (ctx) => result(await setHosts(ctx, [v6Network(n(ctx, "n6p"), "2001:db8:f2b:1::", "64")], "add"))],
+  [
+    "ipv6-prefix",
+    async (ctx) => result(await setHosts(ctx, [v6Network(n(ctx, "n6p"), "2001:db8:f2b:1::", "64")], "add")),
+  ],
   [
     "ipv6-mask",
     async (ctx) =>
-      result(await setHosts(ctx, [v6Network(n(ctx, "n6m"), "2001:db8:f2b:2::", "ffff:ffff:ffff:ffff::")], "add")),
+      result(
+        await setHosts(ctx, [v6Network(n(ctx, "n6m"), "2001:db8:f2b:2::", "ffff:ffff:ffff:ffff::")], "add"),
+      ),
   ],
   [
     "remove-member",
-    async (ctx) => result(firstStatus(await ctx.client.sendRaw(removeXml("IPHost", [n(ctx, "h1")])), "IPHost", ctx)),
+    async (ctx) =>
+      result(firstStatus(await ctx.client.sendRaw(removeXml("IPHost", [n(ctx, "h1")])), "IPHost", ctx)),
   ],
-  ["missing-group", async (ctx) => result(await setHosts(ctx, [host(n(ctx, "mg"), "198.18.2.1", [n(ctx, "nogroup")])], "add"))],
-  ["update-missing", async (ctx) => result(await setHosts(ctx, [host(n(ctx, "um"), "198.18.2.2")], "update"))],
+  [
+    "missing-group",
+    async (ctx) =>
+      result(await setHosts(ctx, [host(n(ctx, "mg"), "198.18.2.1", [n(ctx, "nogroup")])], "add")),
+  ],
+  [
+    "update-missing",
+    async (ctx) => result(await setHosts(ctx, [host(n(ctx, "um"), "198.18.2.2")], "update")),
+  ],
   [
     "remove-missing-group",
     async (ctx) =>
-      result(firstStatus(await ctx.client.sendRaw(removeXml("IPHostGroup", [n(ctx, "nogroup")])), "IPHostGroup", ctx)),
+      result(
+        firstStatus(
+          await ctx.client.sendRaw(removeXml("IPHostGroup", [n(ctx, "nogroup")])),
+          "IPHostGroup",
+          ctx,
+        ),
+      ),
   ],
   [
     "duplicate-address",
@@ -222,7 +262,11 @@ async function rawSteps(ctx: ProbeContext, record: (r: StepResult) => void): Pro
     id: "get-long",
     ok: true,
     ms: long.ms,
-    facts: { urlBytes: 8192 + query.length, get: rawOutcome(long), same: rawOutcome(long) === rawOutcome(got) },
+    facts: {
+      urlBytes: 8192 + query.length,
+      get: rawOutcome(long),
+      same: rawOutcome(long) === rawOutcome(got),
+    },
   });
 }
 
@@ -250,7 +294,12 @@ export async function runProbe(ctx: ProbeContext): Promise<ProbeReport> {
     try {
       const done = await removeProbeObjects(ctx.client, ctx.probePrefix);
       leftBehind = done.left;
-      record({ id, ok: done.left.length === 0, ms: Date.now() - t, facts: { removed: done.removed, left: done.left.length } });
+      record({
+        id,
+        ok: done.left.length === 0,
+        ms: Date.now() - t,
+        facts: { removed: done.removed, left: done.left.length },
+      });
     } catch (error) {
       record({ id, ok: false, ms: Date.now() - t, error: describe(error) });
       throw error;
@@ -259,7 +308,13 @@ export async function runProbe(ctx: ProbeContext): Promise<ProbeReport> {
   try {
     await cleanup("cleanup-before");
   } catch (error) {
-    return finish(ctx, started, steps, `the cleanup before the run failed: ${ctx.redact(describe(error))}`, leftBehind);
+    return finish(
+      ctx,
+      started,
+      steps,
+      `the cleanup before the run failed: ${ctx.redact(describe(error))}`,
+      leftBehind,
+    );
   }
   for (const [id, step] of STEPS) {
     const signal = ctx.interrupted();

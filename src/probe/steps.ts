@@ -18,7 +18,11 @@ export interface ProbeStep {
 export const PROBE_SUFFIX = "probe_";
 
 export const PROBE_STEPS: readonly ProbeStep[] = [
-  { id: "cleanup-before", question: "-", does: "remove whatever an interrupted probe run left under the probe prefix" },
+  {
+    id: "cleanup-before",
+    question: "-",
+    does: "remove whatever an interrupted probe run left under the probe prefix",
+  },
   { id: "login", question: "APIVersion", does: "login only; reads the Response's APIVersion" },
   {
     id: "read-none",
@@ -107,7 +111,11 @@ export const PROBE_STEPS: readonly ProbeStep[] = [
     does: 'add IPHost <probe>ev with HostType "F2bProbe"',
     switch: "invalidEnumCode",
   },
-  { id: "cleanup", question: "-", does: "unlink and remove every <probe> host, remove every <probe> group, read back" },
+  {
+    id: "cleanup",
+    question: "-",
+    does: "unlink and remove every <probe> host, remove every <probe> group, read back",
+  },
   {
     id: "get-vs-post",
     question: "GET still answered on SFOS 20+",

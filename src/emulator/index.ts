@@ -73,7 +73,7 @@ export interface RunningEmulator {
   /** Adds objects without the API's checks (groups before hosts; unknown members dropped). */
   seed(objects: Partial<StoreSnapshot>): Promise<void>;
   seedForeign(count: number): Promise<void>;
-  /** Back to system hosts only / zero counters / no faults (all three by default). */
+  /** Back to system hosts (and a profile's seeded objects) / zero counters / no faults (all three by default). */
   reset(what?: ResetWhat): Promise<void>;
   close(): Promise<void>;
 }
@@ -228,6 +228,8 @@ class Emulator implements RunningEmulator {
   async reset(what: ResetWhat = {}): Promise<void> {
     if (what.objects !== false) {
       this.store.clear();
+      // A profile's objects (SFOS 22's apiconfig_ hosts) belong to the firewall, like its system hosts.
+      if (this.options.seedObjects) this.store.load(normaliseObjects(this.options.seedObjects));
       await this.persist();
     }
     if (what.counters !== false) {

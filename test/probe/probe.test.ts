@@ -145,7 +145,10 @@ describe("probe measures each profile and leaves nothing behind", async () => {
       const text = JSON.stringify(report);
       assert.ok(!text.includes(TEST_PASSWORD), "no password in the report");
       assert.ok(!text.includes(emu.url), "no firewall address in the report");
-      assert.ok(!/admin_|apiconfig_|other_probe|x_f2b_probe|192\.0\.2\.9/.test(text), "no foreign object in the report");
+      assert.ok(
+        !/admin_|apiconfig_|other_probe|x_f2b_probe|192\.0\.2\.9/.test(text),
+        "no foreign object in the report",
+      );
       console.log(`# probe against ${name}: ${ms} ms, ${emu.counters.requests} requests`);
 
       // Round trip: the report as a profile gives a firewall the probe measures the same.

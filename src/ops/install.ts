@@ -147,10 +147,16 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
   const libDir = at(LIB_DIR);
   const cli = join(libDir, "dist", "f2b-sophosxg.mjs");
   // The library directory mirrors the package (dist/, action.d/, systemd/), so that the installed
-  // program finds its own files too (`install` from it, the emulator import beside it).
+  // program finds its own files too (`install` from it, the emulator and probe imports beside it, the emulator profiles).
   const plans: Plan[] = [
     { path: cli, content: source(pkg, "dist/f2b-sophosxg.mjs"), mode: 0o755 },
     { path: join(libDir, "dist", "emulator.mjs"), content: source(pkg, "dist/emulator.mjs"), mode: 0o644 },
+    { path: join(libDir, "dist", "probe.mjs"), content: source(pkg, "dist/probe.mjs"), mode: 0o644 },
+    ...["sfos-20.json", "sfos-22.json"].map((name) => ({
+      path: join(libDir, "profiles", name),
+      content: source(pkg, `profiles/${name}`),
+      mode: 0o644,
+    })),
     {
       path: join(libDir, "action.d", "sophosxg.conf"),
       content: source(pkg, "action.d/sophosxg.conf"),

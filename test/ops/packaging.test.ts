@@ -55,6 +55,8 @@ test("npm pack + npm install -g --offline gives a working f2b-sophosxg", async (
   for (const file of [
     "dist/f2b-sophosxg.mjs",
     "dist/emulator.mjs",
+    "dist/probe.mjs",
+    "profiles/sfos-22.json",
     "action.d/sophosxg.conf",
     "systemd/f2b-sophosxg.service",
   ]) {

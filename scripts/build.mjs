@@ -7,6 +7,7 @@
 //   dist/cli.mjs           the full command line, loaded by the entry with import() for the rest
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
+//   dist/probe.mjs         `f2b-sophosxg probe`, loaded the same way
 //   dist/index.mjs         the library
 //   dist/f2b-sophosxg.1    the manual page, from the command table (scripts/man.mjs)
 //   dist/types/            the library's type declarations (tsc, tsconfig.types.json)
@@ -29,6 +30,7 @@ const emulatorOutside = {
   name: "emulator-outside",
   setup(b) {
     b.onResolve({ filter: /\/emulator\/command\.ts$/ }, () => ({ path: "./emulator.mjs", external: true }));
+    b.onResolve({ filter: /\/probe\/command\.ts$/ }, () => ({ path: "./probe.mjs", external: true }));
   },
 };
 
@@ -72,7 +74,14 @@ try {
   };
   await build(entry);
   await build({ ...entry, format: "cjs", outExtension: { ".js": ".cjs" } });
-  await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  await build({
+    ...common,
+    entryPoints: {
+      emulator: "src/emulator/command.ts",
+      probe: "src/probe/command.ts",
+      index: "src/index.ts",
+    },
+  });
   const tsc = spawnSync(
     process.execPath,
     [

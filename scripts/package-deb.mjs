@@ -97,6 +97,9 @@ try {
     const mode = lstatSync(join(dist, file)).mode & 0o111 ? 0o755 : 0o644;
     put(`${SHARE}/dist/${file}`, readFileSync(join(dist, file)), mode);
   }
+  // The emulator's profiles of known firmware (`f2b-sophosxg emulator --profile FILE`).
+  for (const file of readdirSync(join(root, "profiles")).filter((f) => f.endsWith(".json")))
+    put(`${SHARE}/profiles/${file}`, readFileSync(join(root, "profiles", file)), 0o644);
   put(BIN, readFileSync(join(debian, "launcher.sh"), "utf8").replace("@CLI@", `${SHARE}/${cliEntry}`), 0o755);
 
   // The action file and the unit name the packaged program, not the one `install` puts in /usr/local.

@@ -16,6 +16,7 @@ import { emulatorCommand } from "./commands/emulator.ts";
 import { flushCommand } from "./commands/flush.ts";
 import { installCommand } from "./commands/install.ts";
 import { listCommand } from "./commands/list.ts";
+import { probeCommand } from "./commands/probe.ts";
 import { startCommand } from "./commands/start.ts";
 import { statusCommand } from "./commands/status.ts";
 import { stopCommand } from "./commands/stop.ts";
@@ -36,6 +37,7 @@ export const COMMANDS = [
   doctorCommand,
   installCommand,
   emulatorCommand,
+  probeCommand,
 ] as const satisfies readonly Command[];
 
 type Entry = (typeof COMMANDS)[number];

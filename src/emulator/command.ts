@@ -5,8 +5,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { F2bError } from "../errors/base.ts";
+import { parseCallerSpan } from "./caller-allowed.ts";
 import { type EmulatorOptions, REALISTIC_LATENCY, startEmulator } from "./index.ts";
 import type { BehaviourSwitches, LatencySettings } from "./options.ts";
+import { loadProfile, withProfile } from "./profile.ts";
 
 export interface CommandIo {
   stdout: (line: string) => void;
@@ -18,13 +20,17 @@ export const EMULATOR_USAGE = `Usage: f2b-sophosxg emulator [options]
 Runs a local Sophos Firewall XML API emulator (IPHost, IPHostGroup) until SIGINT/SIGTERM.
 Prints one ready line: url=..., sha256=<certificate SHA-256, 64 lowercase hex digits, no colons>.
 
+Profile
+  --profile FILE              behave like a known firmware (profiles/sfos-20.json, sfos-22.json) or like the
+                              firewall of a probe report (f2b-sophosxg probe --json FILE); flags below win
 Listening
   --host ADDR                 listen address (default 127.0.0.1)
   --port N                    port (default 4444; 0 picks a free one)
   --cert FILE --key FILE      PEM certificate and key (default: self-signed EC, localhost/127.0.0.1/::1)
   --insecure-http             plain HTTP instead of HTTPS
   --control-port N            also serve /_emulator/ on this port (reachable while the API is down)
-  --allow-ip ADDR             callers allowed to use the API (repeatable; others get 534)
+  --allow-ip ADDR             callers allowed to use the API: address, CIDR or a-b range (repeatable; others get 534)
+  --allow-host NAME           SFOS 22 style: an IP host object whose addresses may use the API (repeatable)
 Login
   --user NAME                 accepted API user (default admin)
   --password TEXT             accepted API password (default admin: a local toy only)
@@ -51,12 +57,22 @@ Firmware answers (open questions, see docs/emulator.md)
   --remove-group-hostlist reject|mimic   <Remove><IPHostGroup> with a HostList (default reject)
   --ipv6-subnet prefix|mask|both         IPv6 Network subnet form (default both)
   --reject-duplicate-address  refuse a second host with the same address (503)
+  --transactionid echo|empty  echo a request's transactionid per entity (default echo)
+  --unmodelled-get no-records|transaction-fail  Get of FQDNHost, MACHost, … (default no-records)
+  --tag-case sensitive|insensitive       element name case (default sensitive)
+  --login-lockout N:M         block a caller's logins after N failures for M minutes (default off)
+  --get-requests allow|refuse reqxml in a GET query string (default allow; refuse answers 529)
+  --max-url-bytes N           longer request lines answer HTTP 414 (default no cap)
+  --remove-missing-group-code CODE       Remove of a missing IPHostGroup (default 528)
+  --invalid-enum-code CODE    invalid HostType or IPFamily (default 501)
+  --iplist-max N              most addresses in one IPList (default 1000)
   --help                      this text
 `;
 
 class UsageProblem extends Error {}
 
 const OPTIONS = {
+  profile: { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
   user: { type: "string" },
@@ -76,6 +92,7 @@ const OPTIONS = {
   "control-secret-file": { type: "string" },
   "control-port": { type: "string" },
   "allow-ip": { type: "string", multiple: true },
+  "allow-host": { type: "string", multiple: true },
   down: { type: "boolean" },
   reset: { type: "boolean" },
   hang: { type: "boolean" },
@@ -93,6 +110,15 @@ const OPTIONS = {
   "remove-group-hostlist": { type: "string" },
   "ipv6-subnet": { type: "string" },
   "reject-duplicate-address": { type: "boolean" },
+  transactionid: { type: "string" },
+  "unmodelled-get": { type: "string" },
+  "tag-case": { type: "string" },
+  "login-lockout": { type: "string" },
+  "get-requests": { type: "string" },
+  "max-url-bytes": { type: "string" },
+  "remove-missing-group-code": { type: "string" },
+  "invalid-enum-code": { type: "string" },
+  "iplist-max": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -174,7 +200,14 @@ async function toOptions(values: Values): Promise<EmulatorOptions> {
   if (values["control-secret"] !== undefined) options.controlSecret = values["control-secret"];
   const controlPort = num(values, "control-port", { integer: true, min: 0, max: 65535 });
   if (controlPort !== undefined) options.controlPort = controlPort;
-  if (values["allow-ip"] !== undefined) options.allowedCallers = values["allow-ip"];
+  if (values["allow-ip"] !== undefined) {
+    for (const entry of values["allow-ip"]) {
+      if (parseCallerSpan(entry) === undefined)
+        throw new UsageProblem(`--allow-ip "${entry}" is not an address, a CIDR or a range a-b`);
+    }
+    options.allowedCallers = values["allow-ip"];
+  }
+  if (values["allow-host"] !== undefined) options.allowedCallerHosts = values["allow-host"];
   const failStatus = num(values, "fail-status", { integer: true, min: 100, max: 999 });
   const failCount = num(values, "fail-count", { integer: true, min: 0 });
   options.faults = {
@@ -212,6 +245,32 @@ function behaviourFrom(values: Values): Partial<BehaviourSwitches> {
   const v6 = oneOf(values["ipv6-subnet"], ["prefix", "mask", "both"] as const, "ipv6-subnet");
   if (v6 !== undefined) b.ipv6Subnet = v6;
   if (values["reject-duplicate-address"]) b.rejectDuplicateAddress = true;
+  const tid = oneOf(values.transactionid, ["echo", "empty"] as const, "transactionid");
+  if (tid !== undefined) b.echoTransactionId = tid === "echo";
+  const unmodelled = oneOf(
+    values["unmodelled-get"],
+    ["no-records", "transaction-fail"] as const,
+    "unmodelled-get",
+  );
+  if (unmodelled !== undefined) b.unmodelledGet = unmodelled;
+  const tagCase = oneOf(values["tag-case"], ["sensitive", "insensitive"] as const, "tag-case");
+  if (tagCase !== undefined) b.tagCase = tagCase;
+  const lockout = values["login-lockout"];
+  if (lockout !== undefined) {
+    const match = /^([1-9]\d*):([1-9]\d*)$/.exec(lockout);
+    if (match === null) throw new UsageProblem(`--login-lockout must be FAILURES:MINUTES, got "${lockout}"`);
+    b.loginLockout = { failures: Number(match[1]), minutes: Number(match[2]) };
+  }
+  const get = oneOf(values["get-requests"], ["allow", "refuse"] as const, "get-requests");
+  if (get !== undefined) b.getRequests = get;
+  const maxUrl = num(values, "max-url-bytes", { integer: true, min: 16 });
+  if (maxUrl !== undefined) b.maxUrlBytes = maxUrl;
+  const removeMissing = num(values, "remove-missing-group-code", { integer: true, min: 100, max: 999 });
+  if (removeMissing !== undefined) b.removeMissingGroupCode = removeMissing;
+  const invalidEnum = num(values, "invalid-enum-code", { integer: true, min: 100, max: 999 });
+  if (invalidEnum !== undefined) b.invalidEnumCode = invalidEnum;
+  const ipListMax = num(values, "iplist-max", { integer: true, min: 1 });
+  if (ipListMax !== undefined) b.ipListMax = ipListMax;
   return b;
 }
 
@@ -241,8 +300,10 @@ export async function runEmulatorCommand(args: string[], io: CommandIo, stop?: A
       return 0;
     }
     options = await toOptions(values);
+    if (values.profile !== undefined) options = withProfile(await loadProfile(values.profile), options);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof F2bError ? error.toLine() : error instanceof Error ? error.message : String(error);
     io.stderr(`f2b-sophosxg emulator: ${message}`);
     io.stderr("Run f2b-sophosxg emulator --help for the options.");
     return 2;

@@ -5,13 +5,15 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { type SetOperation, StatusCode, StatusText } from "../protocol/index.ts";
+import { type CallerPolicy, callerAllowed } from "./caller-allowed.ts";
 import type { Counters } from "./counters.ts";
 import { type EntityStatus, status } from "./entity-status.ts";
 import type { FaultState, StatusFault } from "./faults.ts";
 import { filterGroups, filterHosts } from "./get-filter.ts";
 import { removeIpHostGroup, setIpHostGroup } from "./group-ops.ts";
 import { removeIpHost, setIpHost } from "./iphost-ops.ts";
-import type { BehaviourSwitches } from "./options.ts";
+import type { LoginLockout } from "./login-lockout.ts";
+import { type BehaviourSwitches, KNOWN_UNMODELLED_TYPES } from "./options.ts";
 import {
   codelessStatus,
   entityStatuses,
@@ -22,6 +24,7 @@ import {
   topLevelStatus,
 } from "./response-xml.ts";
 import type { Store } from "./store.ts";
+import { canonicalTags } from "./tag-case.ts";
 import { child, childrenNamed, parseRequestTree, type XmlElement } from "./xml-tree.ts";
 
 export interface DispatchContext {
@@ -32,7 +35,8 @@ export interface DispatchContext {
   apiVersion: string;
   faults: FaultState;
   counters: Counters;
-  allowedCallers: string[] | undefined;
+  callers: CallerPolicy;
+  lockout: LoginLockout;
   maxBodyBytes: number;
 }
 
@@ -56,7 +60,7 @@ export function dispatch(ctx: DispatchContext, reqxml: string | undefined, calle
     return { body, kind: "read", entities: 0, changed: false, outcome: String(code) };
   };
   const f = faults.get();
-  if (f.callerNotAllowed || (ctx.allowedCallers !== undefined && !ctx.allowedCallers.includes(caller))) {
+  if (f.callerNotAllowed || !callerAllowed(ctx.callers, caller, (name) => ctx.store.hosts.get(name))) {
     return refused(StatusCode.callerNotAllowed, StatusText.callerNotAllowed);
   }
   if (f.apiDisabled) return refused(StatusCode.apiDisabled, StatusText.apiDisabled);
@@ -64,6 +68,7 @@ export function dispatch(ctx: DispatchContext, reqxml: string | undefined, calle
   try {
     if (reqxml === undefined) throw new Error("no reqxml");
     root = parseRequestTree(reqxml, ctx.maxBodyBytes);
+    if (ctx.behaviour.tagCase === "insensitive") root = canonicalTags(root);
     if (root.tag !== "Request") throw new Error("root is not Request");
   } catch {
     return refused(StatusCode.requestInvalid, StatusText.requestInvalid, false);
@@ -77,11 +82,16 @@ export function dispatch(ctx: DispatchContext, reqxml: string | undefined, calle
     faults.consumeStatus();
     return { ...refused(injected.code, injected.text), kind, entities };
   }
-  if (f.wrongCredentials || !loginAccepted(child(root, "Login"), ctx)) {
+  const login = child(root, "Login");
+  const locked = ctx.lockout.isLocked(caller);
+  if (f.wrongCredentials || locked || !loginAccepted(login, ctx)) {
     ctx.counters.loginFailures += 1;
+    // Only a login that was tried counts towards a lockout (not a request without <Login>).
+    if (login !== undefined && !locked) ctx.lockout.recordFailure(caller);
     const body = responseDocument(apiVersion, [loginBlock(false)]);
     return { body, kind, entities, changed: false, outcome: "auth-failure" };
   }
+  ctx.lockout.recordSuccess(caller);
   const blocks = [loginBlock(true)];
   const entityFault = injected?.scope === "auto" && isWrite ? injected : undefined;
   if (entityFault !== undefined) faults.consumeStatus();
@@ -96,7 +106,7 @@ export function dispatch(ctx: DispatchContext, reqxml: string | undefined, calle
         const applied = statuses.filter((s) => s.code === StatusCode.ok).length;
         ctx.counters.entityWritesApplied += applied;
         if (applied > 0) changed = true;
-        blocks.push(entityStatuses(el.tag, statuses));
+        blocks.push(entityStatuses(el.tag, statuses, transactionIdOf(ctx, el)));
       }
     }
   }
@@ -124,22 +134,31 @@ function loginAccepted(login: XmlElement | undefined, ctx: DispatchContext): boo
   return userOk && passwordOk;
 }
 
+/** The request entity's transactionid, when the firewall is taken to echo it (reference §10.6). */
+function transactionIdOf(ctx: DispatchContext, el: XmlElement): string {
+  return ctx.behaviour.echoTransactionId ? (el.attrs.transactionid ?? "") : "";
+}
+
 function get(ctx: DispatchContext, el: XmlElement): string {
   const snapshot = ctx.store.snapshot();
+  const tid = transactionIdOf(ctx, el);
   let items: string[];
   if (el.tag === "IPHost") {
     const result = filterHosts(el, snapshot.hosts);
-    if (!result.ok) return codelessStatus(el.tag, StatusText.transactionFail);
-    items = result.items.map(hostXml);
+    if (!result.ok) return codelessStatus(el.tag, StatusText.transactionFail, tid);
+    items = result.items.map((h) => hostXml(h, tid));
   } else if (el.tag === "IPHostGroup") {
     const result = filterGroups(el, snapshot.groups);
-    if (!result.ok) return codelessStatus(el.tag, StatusText.transactionFail);
-    items = result.items.map(groupXml);
+    if (!result.ok) return codelessStatus(el.tag, StatusText.transactionFail, tid);
+    items = result.items.map((g) => groupXml(g, tid));
+  } else if (KNOWN_UNMODELLED_TYPES.includes(el.tag) && ctx.behaviour.unmodelledGet === "no-records") {
+    // A firewall has these types; with none of them it answers "no records", not a failure.
+    return codelessStatus(el.tag, ctx.behaviour.noRecordsText, tid);
   } else {
-    return codelessStatus(el.tag, StatusText.transactionFail);
+    return codelessStatus(el.tag, StatusText.transactionFail, tid);
   }
   ctx.counters.entityReads += items.length;
-  if (items.length === 0) return codelessStatus(el.tag, ctx.behaviour.noRecordsText);
+  if (items.length === 0) return codelessStatus(el.tag, ctx.behaviour.noRecordsText, tid);
   return items.join("\n");
 }
 

@@ -7,13 +7,14 @@ import { addressKey, isAddressOf, isIPv4Mask, isIPv6Mask, isPrefixLength } from 
 import type { BehaviourSwitches } from "./options.ts";
 import { child, childrenNamed, childText, type XmlElement } from "./xml-tree.ts";
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+/** `enumerated`: the problem is a value outside an enumeration (HostType, IPFamily), which some firmware answers 500. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string; enumerated?: boolean };
 
 export const IPLIST_MAX = 1000;
 export const DESCRIPTION_MAX = 255;
 
-function fail<T>(problem: string): Parsed<T> {
-  return { ok: false, problem };
+function fail<T>(problem: string, enumerated = false): Parsed<T> {
+  return enumerated ? { ok: false, problem, enumerated } : { ok: false, problem };
 }
 
 /** The Name of an entity element, whatever else is wrong with it (for answers and logs). */
@@ -43,7 +44,7 @@ function parseCommon(el: XmlElement): Parsed<{ name: string; ipFamily: IpFamily;
   const nameProblem = firewallNameProblem(name);
   if (nameProblem !== undefined) return fail(`Name: ${nameProblem}`);
   const ipFamily = parseFamily(el);
-  if (ipFamily === undefined) return fail("IPFamily must be IPv4 or IPv6");
+  if (ipFamily === undefined) return fail("IPFamily must be IPv4 or IPv6", true);
   const description = childText(el, "Description") ?? "";
   if (description.length > DESCRIPTION_MAX) return fail(`Description is longer than ${DESCRIPTION_MAX}`);
   return { ok: true, value: { name, ipFamily, description } };
@@ -93,13 +94,17 @@ export function parseIpHost(el: XmlElement, behaviour: BehaviourSwitches): Parse
         .map((a) => a.trim())
         .filter((a) => a !== "");
       if (list.length === 0) return fail("ListOfIPAddresses is empty");
-      if (list.length > IPLIST_MAX) return fail(`ListOfIPAddresses has more than ${IPLIST_MAX} addresses`);
+      if (list.length > behaviour.ipListMax)
+        return fail(`ListOfIPAddresses has more than ${behaviour.ipListMax} addresses`);
       const bad = list.find((a) => !isAddressOf(ipFamily, a));
       if (bad !== undefined) return fail(`ListOfIPAddresses: "${bad}" is not a valid ${ipFamily} address`);
       return { ok: true, value: { ...base, hostType, listOfIpAddresses: list } };
     }
     default:
-      return fail(`HostType "${hostType ?? ""}" is not one of IP, Network, IPRange, IPList`);
+      return fail(
+        `HostType "${hostType ?? ""}" is not one of IP, Network, IPRange, IPList`,
+        hostType !== undefined,
+      );
   }
 }
 

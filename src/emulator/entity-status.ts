@@ -13,6 +13,8 @@ const TEXT_BY_CODE = new Map<number, string>([
   [StatusCode.sameNameExists, StatusText.sameNameExists],
   [StatusCode.sameDetailsExist, StatusText.sameDetailsExist],
   [StatusCode.referencedByOther, StatusText.referencedByOther],
+  // One measured removal of a referenced object answered 504 with the same meaning (issue 15).
+  [504, StatusText.referencedByOther],
   [StatusCode.defaultNotEditable, StatusText.defaultNotEditable],
   [StatusCode.requestInvalid, StatusText.requestInvalid],
   [StatusCode.apiDisabled, StatusText.apiDisabled],

@@ -13,7 +13,7 @@ export function setIpHostGroup(
   behaviour: BehaviourSwitches,
 ): EntityStatus {
   const parsed = parseIpHostGroup(el);
-  if (!parsed.ok) return status(StatusCode.validationFailed);
+  if (!parsed.ok) return status(parsed.enumerated ? behaviour.invalidEnumCode : StatusCode.validationFailed);
   const group = parsed.value;
   const existing = store.groups.get(group.name);
   if (existing === undefined && op === "update" && behaviour.updateMissing !== "add") {
@@ -49,7 +49,7 @@ export function removeIpHostGroup(
   behaviour: BehaviourSwitches,
 ): EntityStatus {
   const group = store.groups.get(name);
-  if (group === undefined) return status(StatusCode.defaultNotEditable);
+  if (group === undefined) return status(behaviour.removeMissingGroupCode);
   if (child(el, "HostList") !== undefined) {
     if (behaviour.removeGroupWithHostList === "reject") return status(StatusCode.couldNotPerform);
     // What a real XGS did (F2B-FR): the group is emptied and later updates fail.

@@ -12,6 +12,7 @@ import { type Counters, newCounters, type RequestLogEntry } from "./counters.ts"
 import { type DispatchContext, dispatch } from "./dispatcher.ts";
 import { FaultError, FaultState } from "./faults.ts";
 import { latencyFor, SerialQueue, sleep } from "./latency.ts";
+import { LoginLockout } from "./login-lockout.ts";
 import {
   type BehaviourSwitches,
   DEFAULT_BEHAVIOUR,
@@ -33,7 +34,15 @@ export type { Counters, RequestLogEntry } from "./counters.ts";
 export { EmulatorError } from "./errors.ts";
 export { FaultError } from "./faults.ts";
 export type { BehaviourSwitches, EmulatorOptions, Faults, LatencySettings } from "./options.ts";
-export { DEFAULT_BEHAVIOUR, NO_FAULTS, NO_LATENCY, REALISTIC_LATENCY } from "./options.ts";
+export {
+  DEFAULT_BEHAVIOUR,
+  KNOWN_UNMODELLED_TYPES,
+  NO_FAULTS,
+  NO_LATENCY,
+  REALISTIC_LATENCY,
+} from "./options.ts";
+export type { EmulatorProfile } from "./profile.ts";
+export { loadProfile, ProfileError, parseProfile, withProfile } from "./profile.ts";
 export type { StoreSnapshot } from "./store.ts";
 export { Store } from "./store.ts";
 
@@ -64,7 +73,7 @@ export interface RunningEmulator {
   /** Adds objects without the API's checks (groups before hosts; unknown members dropped). */
   seed(objects: Partial<StoreSnapshot>): Promise<void>;
   seedForeign(count: number): Promise<void>;
-  /** Back to system hosts only / zero counters / no faults (all three by default). */
+  /** Back to system hosts (and a profile's seeded objects) / zero counters / no faults (all three by default). */
   reset(what?: ResetWhat): Promise<void>;
   close(): Promise<void>;
 }
@@ -85,6 +94,7 @@ class Emulator implements RunningEmulator {
   private readonly queue = new SerialQueue();
   private readonly log: RequestLogEntry[] = [];
   private readonly behaviour: BehaviourSwitches;
+  private readonly lockout: LoginLockout;
   private latencySettings: LatencySettings;
   private api!: SwitchableServer;
   private control: SwitchableServer | undefined;
@@ -95,6 +105,7 @@ class Emulator implements RunningEmulator {
   constructor(private readonly options: EmulatorOptions) {
     this.host = options.host ?? "127.0.0.1";
     this.behaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
+    this.lockout = new LoginLockout(() => this.behaviour.loginLockout);
     this.latencySettings = { ...NO_LATENCY, ...options.latency };
     this.controlSecret = options.controlSecret ?? randomBytes(24).toString("base64url");
     registerSecret(options.password);
@@ -118,6 +129,7 @@ class Emulator implements RunningEmulator {
       if (saved !== undefined) this.store.load(normaliseObjects(saved));
     }
     if (this.options.seedForeign) this.store.load(foreignObjects(this.options.seedForeign));
+    if (this.options.seedObjects) this.store.load(normaliseObjects(this.options.seedObjects));
     this.faultState.set({ ...this.options.faults, down: false });
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true);
     this.api = new SwitchableServer(this.host, this.options.port ?? 4444, tls, handler);
@@ -216,10 +228,13 @@ class Emulator implements RunningEmulator {
   async reset(what: ResetWhat = {}): Promise<void> {
     if (what.objects !== false) {
       this.store.clear();
+      // A profile's objects (SFOS 22's apiconfig_ hosts) belong to the firewall, like its system hosts.
+      if (this.options.seedObjects) this.store.load(normaliseObjects(this.options.seedObjects));
       await this.persist();
     }
     if (what.counters !== false) {
       this.counters = newCounters();
+      this.lockout.clear();
       this.log.length = 0;
     }
     if (what.faults !== false) await this.setFaults({ ...NO_FAULTS });
@@ -295,8 +310,21 @@ class Emulator implements RunningEmulator {
       res.end(`${injected.text}\n`);
       return;
     }
+    const maxUrl = this.behaviour.maxUrlBytes;
+    if (maxUrl !== null && Buffer.byteLength(`${req.method ?? ""} ${req.url ?? ""}`) > maxUrl) {
+      this.counters.refused += 1;
+      this.record(caller, "none", "read", "http-414", 0, started);
+      res.writeHead(414, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" });
+      res.end("Request-URI Too Long\n");
+      return;
+    }
     const maxBody = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const read = await readReqxml(req, maxBody);
+    // Some firmware may take reqxml only from a POST (an open question for SFOS 20+).
+    if (read.via === "query" && req.method !== "POST" && this.behaviour.getRequests === "refuse") {
+      read.reqxml = undefined;
+      read.via = "none";
+    }
     if (read.tooLarge) {
       this.counters.refused += 1;
       this.record(caller, "none", "read", "529-too-large", 0, started);
@@ -333,7 +361,8 @@ class Emulator implements RunningEmulator {
       apiVersion: this.options.apiVersion ?? "2000.2",
       faults: this.faultState,
       counters: this.counters,
-      allowedCallers: this.options.allowedCallers,
+      callers: { entries: this.options.allowedCallers, hostNames: this.options.allowedCallerHosts },
+      lockout: this.lockout,
       maxBodyBytes,
     };
   }

@@ -15,7 +15,7 @@ export function setIpHost(
 ): EntityStatus {
   if (store.isSystemHost(childText(el, "Name") ?? "")) return status(StatusCode.defaultNotEditable);
   const parsed = parseIpHost(el, behaviour);
-  if (!parsed.ok) return status(StatusCode.validationFailed);
+  if (!parsed.ok) return status(parsed.enumerated ? behaviour.invalidEnumCode : StatusCode.validationFailed);
   const host = parsed.value;
   const exists = store.hosts.has(host.name);
   if (op === "add" && exists) return status(StatusCode.sameNameExists);

@@ -1,3 +1,5 @@
+import type { IpHost, IpHostGroup } from "../protocol/index.ts";
+
 /**
  * Everything the emulator can be told at start. The switches under `behaviour` cover the
  * places where the reference (shared/reference/sophos-xml-api.md §10) does not know what the
@@ -34,7 +36,46 @@ export interface BehaviourSwitches {
   ipv6Subnet: "prefix" | "mask" | "both";
   /** Refuse a second IPHost with the same address under another name (docs: 503). */
   rejectDuplicateAddress: boolean;
+  /** Echo a request entity's `transactionid` on its answer element (public clients rely on it); off = always `""`. */
+  echoTransactionId: boolean;
+  /**
+   * Get of an entity type a firewall has but the emulator does not model (FQDNHost, MACHost, …):
+   * "no-records" (what a real firewall with none of them answers) or "transaction-fail".
+   */
+  unmodelledGet: "no-records" | "transaction-fail";
+  /** Element names: "sensitive" (other casings are unknown elements) or "insensitive" (SFOS 17 in one client). */
+  tagCase: "sensitive" | "insensitive";
+  /** Block API logins of a caller after `failures` failed logins, for `minutes` (off when null). */
+  loginLockout: { failures: number; minutes: number } | null;
+  /** `reqxml` in a GET query string: "allow" or "refuse" (answered 529, as without reqxml). */
+  getRequests: "allow" | "refuse";
+  /** Request lines (method + URL) longer than this answer HTTP 414; null = no cap. */
+  maxUrlBytes: number | null;
+  /** Answer to Remove of a missing IPHostGroup (528 like a host; not measured for groups). */
+  removeMissingGroupCode: number;
+  /** Answer to an invalid enumerated value (HostType, IPFamily): 501, or 500 as seen on some firmware. */
+  invalidEnumCode: number;
+  /** Most addresses in one IPList object (reference §5: 1000). */
+  ipListMax: number;
 }
+
+/** Entity types a firewall has that the emulator does not model: their Get answers "no records". */
+export const KNOWN_UNMODELLED_TYPES: readonly string[] = [
+  "FQDNHost",
+  "FQDNHostGroup",
+  "MACHost",
+  "Services",
+  "ServiceGroup",
+  "FirewallRule",
+  "FirewallRuleGroup",
+  "Zone",
+  "Interface",
+  "VLAN",
+  "Alias",
+  "WebFilterPolicy",
+  "User",
+  "AdminSettings",
+];
 
 export const DEFAULT_BEHAVIOUR: BehaviourSwitches = {
   noRecordsText: "No. of records Zero.",
@@ -44,6 +85,15 @@ export const DEFAULT_BEHAVIOUR: BehaviourSwitches = {
   removeGroupWithHostList: "reject",
   ipv6Subnet: "both",
   rejectDuplicateAddress: false,
+  echoTransactionId: true,
+  unmodelledGet: "no-records",
+  tagCase: "sensitive",
+  loginLockout: null,
+  getRequests: "allow",
+  maxUrlBytes: null,
+  removeMissingGroupCode: 528,
+  invalidEnumCode: 501,
+  ipListMax: 1000,
 };
 
 export interface Faults {
@@ -94,13 +144,20 @@ export interface EmulatorOptions {
   insecureHttp?: boolean;
   /** Seed this many foreign IP hosts (and two foreign groups) at start. */
   seedForeign?: number;
+  /** Objects the firewall already has at start (a profile's `seed`), loaded without the API's checks. */
+  seedObjects?: { hosts?: IpHost[]; groups?: IpHostGroup[] };
   faults?: Partial<Faults>;
   /** Secret for the control endpoint; generated when absent. */
   controlSecret?: string;
   /** Also serve the control endpoint on this port (stays up while the API is `down`). */
   controlPort?: number;
-  /** Callers allowed to use the API (534 otherwise); everyone when absent. */
+  /** Callers allowed to use the API (534 otherwise): addresses, CIDRs (`10.0.0.0/8`) or ranges (`a-b`); everyone when absent. */
   allowedCallers?: string[];
+  /**
+   * SFOS 22 style: names of IP host objects (in the store) whose addresses, networks or ranges
+   * may use the API. Combined with `allowedCallers`; everyone when both are absent.
+   */
+  allowedCallerHosts?: string[];
   /** `APIVersion` on the Response root. */
   apiVersion?: string;
   behaviour?: Partial<BehaviourSwitches>;

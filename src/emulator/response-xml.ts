@@ -1,7 +1,8 @@
 /**
  * The answer documents, shaped like the real samples (shared/reference/sophos-samples):
  * declaration, `<Response APIVersion IPS_CAT_VER IS_WIFI6>`, lowercase `<status>` in Login,
- * `transactionid=""` on every entity element, children in the firewall's order.
+ * `transactionid` on every entity element (the request's, when echoed; `""` otherwise), children
+ * in the firewall's order.
  */
 import { escapeXmlText, type IpHost, type IpHostGroup, StatusText } from "../protocol/index.ts";
 import type { EntityStatus } from "./entity-status.ts";
@@ -39,20 +40,24 @@ export function loginBlock(success: boolean): string {
   return `  <Login>\n    <status>${text}</status>\n  </Login>`;
 }
 
-export function entityStatuses(tag: string, statuses: EntityStatus[]): string {
+function tidAttr(transactionId: string): string {
+  return `transactionid="${escapeXmlText(transactionId.replace(CONTROL, ""), "transactionid")}"`;
+}
+
+export function entityStatuses(tag: string, statuses: EntityStatus[], transactionId = ""): string {
   const lines = statuses.map((s) => `    <Status code="${s.code}">${esc(s.text)}</Status>`);
-  return [`  <${tag} transactionid="">`, ...lines, `  </${tag}>`].join("\n");
+  return [`  <${tag} ${tidAttr(transactionId)}>`, ...lines, `  </${tag}>`].join("\n");
 }
 
 /** Code-less status: zero records, Transaction fail. */
-export function codelessStatus(tag: string, text: string): string {
-  return `  <${tag} transactionid="">\n    <Status>${esc(text)}</Status>\n  </${tag}>`;
+export function codelessStatus(tag: string, text: string, transactionId = ""): string {
+  return `  <${tag} ${tidAttr(transactionId)}>\n    <Status>${esc(text)}</Status>\n  </${tag}>`;
 }
 
-export function hostXml(host: IpHost): string {
+export function hostXml(host: IpHost, transactionId = ""): string {
   const i = "    ";
   const lines = [
-    `  <IPHost transactionid="">`,
+    `  <IPHost ${tidAttr(transactionId)}>`,
     element("Name", host.name, i),
     element("IPFamily", host.ipFamily, i),
   ];
@@ -77,9 +82,9 @@ export function hostXml(host: IpHost): string {
   return lines.join("\n");
 }
 
-export function groupXml(group: IpHostGroup): string {
+export function groupXml(group: IpHostGroup, transactionId = ""): string {
   const i = "    ";
-  const lines = [`  <IPHostGroup transactionid="">`, element("Name", group.name, i)];
+  const lines = [`  <IPHostGroup ${tidAttr(transactionId)}>`, element("Name", group.name, i)];
   lines.push(element("Description", group.description, i));
   if (group.hosts.length > 0) {
     lines.push(`${i}<HostList>`);

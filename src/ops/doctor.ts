@@ -405,8 +405,10 @@ async function tlsStep(
 
 /** api (532), caller (534) and login, from one login request. */
 async function loginSteps(report: Report, client: SophosClient): Promise<boolean> {
+  let apiVersion: string | undefined;
   try {
-    await client.login();
+    // A login-only request, as client.login() sends, keeping the answer for its APIVersion.
+    apiVersion = (await client.sendRaw("")).apiVersion;
   } catch (error) {
     if (error instanceof ApiDisabledError) {
       report.line("FAIL", "api", `API access is disabled (532): ${describe(error)}`, Hints.apiDisabled);
@@ -442,6 +444,13 @@ async function loginSteps(report: Report, client: SophosClient): Promise<boolean
   report.line("ok", "api", "the API answers");
   report.line("ok", "caller", "this host may use the API");
   report.line("ok", "login", "logged in");
+  report.line(
+    "ok",
+    "firmware",
+    apiVersion === undefined
+      ? "the firewall reports no APIVersion"
+      : `APIVersion ${apiVersion} (f2b-sophosxg probe measures what this firmware answers; docs/probe.md)`,
+  );
   return true;
 }
 

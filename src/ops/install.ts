@@ -148,7 +148,8 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
   // The bin's entry: the CommonJS build of the entry, which Node starts fastest (scripts/build.mjs).
   const cli = join(libDir, "dist", "f2b-sophosxg.cjs");
   // The library directory mirrors the package (dist/, action.d/, systemd/), so that the installed
-  // program finds its own files too (`install` from it, the CLI and emulator imports beside it).
+  // program finds its own files too (`install` from it, the CLI, emulator and probe imports beside
+  // it, the emulator profiles).
   const dist = (file: string, mode: number): Plan => ({
     path: join(libDir, "dist", file),
     content: source(pkg, `dist/${file}`),
@@ -159,6 +160,12 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
     dist("f2b-sophosxg.cjs", 0o755),
     dist("cli.mjs", 0o644),
     dist("emulator.mjs", 0o644),
+    dist("probe.mjs", 0o644),
+    ...["sfos-20.json", "sfos-22.json"].map((name) => ({
+      path: join(libDir, "profiles", name),
+      content: source(pkg, `profiles/${name}`),
+      mode: 0o644,
+    })),
     {
       path: join(libDir, "action.d", "sophosxg.conf"),
       content: source(pkg, "action.d/sophosxg.conf"),

@@ -50,11 +50,41 @@ const parser = new XMLParser({
   isArray: (tagName, _path, _isLeaf, isAttribute) => !isAttribute && REPEATED.has(tagName),
 });
 
+export interface ParseOptions {
+  /**
+   * Keep the first of a repeated attribute instead of refusing the document: some firmware
+   * answers `<IPHost transactionid="" transactionid="">` (issue 15). Only for answers; the
+   * document must be well-formed otherwise.
+   */
+  tolerateRepeatedAttributes?: boolean;
+}
+
+// A start tag with its attributes (quoted values cannot contain their own quote or `<`).
+const START_TAG = /<([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)(\s*\/?)>/g;
+const ATTRIBUTE = /\s+([^\s=/>]+)\s*=\s*("[^"<]*"|'[^'<]*')/g;
+
+/** `text` with every later repetition of an attribute in the same start tag removed. */
+export function dropRepeatedAttributes(text: string): string {
+  return text.replace(START_TAG, (whole, tag: string, attrs: string, end: string) => {
+    const seen = new Set<string>();
+    let repeated = false;
+    const kept = attrs.replace(ATTRIBUTE, (attr, name: string) => {
+      if (!seen.has(name)) {
+        seen.add(name);
+        return attr;
+      }
+      repeated = true;
+      return "";
+    });
+    return repeated ? `<${tag}${kept}${end}>` : whole;
+  });
+}
+
 /**
  * Parses `text` into an object tree. Throws XmlSyntaxError for a DOCTYPE, for text over
  * `maxBytes`, or for anything that is not one well-formed XML document.
  */
-export function parseXml(text: string, maxBytes = 16 * 1024 * 1024): XmlNode {
+export function parseXml(text: string, maxBytes = 16 * 1024 * 1024, options: ParseOptions = {}): XmlNode {
   if (Buffer.byteLength(text) > maxBytes)
     throw new XmlSyntaxError(`document is larger than ${maxBytes} bytes`);
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
@@ -62,7 +92,8 @@ export function parseXml(text: string, maxBytes = 16 * 1024 * 1024): XmlNode {
   }
   // Some firmware leaves NUL bytes around the document (one public client strips them too).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing NUL is the point
-  const cleaned = text.replace(/\u0000/g, "").trim();
+  let cleaned = text.replace(/\u0000/g, "").trim();
+  if (options.tolerateRepeatedAttributes) cleaned = dropRepeatedAttributes(cleaned);
   if (cleaned === "") throw new XmlSyntaxError("document is empty");
   const valid = XMLValidator.validate(cleaned);
   if (valid !== true) {

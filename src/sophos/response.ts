@@ -72,7 +72,8 @@ export function parseResponse(answer: TransportResponse, url: string): SophosRes
 function parseBody(body: string, url: string, base: object): XmlNode {
   try {
     // Size is already bounded by the transport; parseXml refuses DOCTYPE/ENTITY (no entity expansion).
-    return parseXml(body, Number.MAX_SAFE_INTEGER);
+    // Tolerant of one known sloppiness only: a repeated attribute (transactionid twice).
+    return parseXml(body, Number.MAX_SAFE_INTEGER, { tolerateRepeatedAttributes: true });
   } catch (error) {
     if (!(error instanceof XmlSyntaxError)) throw error;
     const entities = /DOCTYPE|ENTITY/.test(error.message);

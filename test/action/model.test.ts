@@ -204,7 +204,8 @@ const ourNames = new Set(IPLIST_POOL.map(nameOf));
 const isOurs = (name: string) => ourNames.has(name) || parseShardName(PREFIX, name) !== undefined;
 
 before(async () => {
-  emu = await startFirewall();
+  // test/action/model-profiles.test.ts reruns this property under stricter emulator switches.
+  emu = await startFirewall(process.env.F2B_MODEL_EMULATOR ? JSON.parse(process.env.F2B_MODEL_EMULATOR) : {});
   bases.hosts = await configFrom(writeConfig(join(dirs.dir, "hosts"), emu));
   bases.iplist = await configFrom(
     writeConfig(join(dirs.dir, "iplist"), emu, { layout: "iplist", iplist_shard_size: SHARD_SIZE }),

@@ -123,8 +123,8 @@ describe("emulator transport", () => {
     }
   });
 
-  test("unmodelled entity in Get answers code-less Transaction fail", async () => {
-    const doc = parseXml((await postReqxml(emu, requestXml("<Get><FirewallRule/></Get>"))).body);
-    assert.deepEqual(statusesOf(doc, "FirewallRule"), [{ code: undefined, text: "Transaction fail" }]);
+  test("unknown entity in Get answers code-less Transaction fail", async () => {
+    const doc = parseXml((await postReqxml(emu, requestXml("<Get><NoSuchEntity/></Get>"))).body);
+    assert.deepEqual(statusesOf(doc, "NoSuchEntity"), [{ code: undefined, text: "Transaction fail" }]);
   });
 });

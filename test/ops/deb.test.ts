@@ -100,6 +100,7 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
       expect(`usr/share/f2b-sophosxg/dist/${file}`, executable ? "-rwxr-xr-x" : "-rw-r--r--");
     }
     expect("usr/bin/f2b-sophosxg", "-rwxr-xr-x");
+    expect("usr/share/f2b-sophosxg/profiles/sfos-22.json", "-rw-r--r--");
     expect("etc/fail2ban/action.d/sophosxg.conf", "-rw-r--r--");
     expect("etc/f2b-sophosxg", "drwx------");
     expect("etc/f2b-sophosxg/config.json", "-rw-------");

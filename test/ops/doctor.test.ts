@@ -26,6 +26,7 @@ const STEPS = [
   "api",
   "caller",
   "login",
+  "firmware",
   "read",
   "groups",
   "write",

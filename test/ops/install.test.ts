@@ -19,6 +19,9 @@ const FILES: Array<[string, number, string | undefined]> = [
   ["usr/local/lib/f2b-sophosxg/dist/f2b-sophosxg.cjs", 0o755, "dist/f2b-sophosxg.cjs"],
   ["usr/local/lib/f2b-sophosxg/dist/cli.mjs", 0o644, "dist/cli.mjs"],
   ["usr/local/lib/f2b-sophosxg/dist/emulator.mjs", 0o644, "dist/emulator.mjs"],
+  ["usr/local/lib/f2b-sophosxg/dist/probe.mjs", 0o644, "dist/probe.mjs"],
+  ["usr/local/lib/f2b-sophosxg/profiles/sfos-20.json", 0o644, "profiles/sfos-20.json"],
+  ["usr/local/lib/f2b-sophosxg/profiles/sfos-22.json", 0o644, "profiles/sfos-22.json"],
   ["usr/local/lib/f2b-sophosxg/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
   ["usr/local/lib/f2b-sophosxg/systemd/f2b-sophosxg.service", 0o644, "systemd/f2b-sophosxg.service"],
   ["etc/fail2ban/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
@@ -40,7 +43,7 @@ test("--dry-run says what it would do and writes nothing", async () => {
   assert.equal(lines.length, FILES.length + 2, "one line per file, the bin link, a summary");
   for (const [path] of FILES)
     assert.match(result.stdout, new RegExp(`^would be created +${join(root, path)}`, "m"));
-  assert.match(lines.at(-1) ?? "", /dry run, 10 file\(s\) would change, nothing was written/);
+  assert.match(lines.at(-1) ?? "", /dry run, 13 file\(s\) would change, nothing was written/);
 });
 
 test("install places every file with its mode; a second run changes nothing; the config is never overwritten", async () => {

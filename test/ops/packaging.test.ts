@@ -58,6 +58,8 @@ test("npm pack + npm install -g --offline gives a working f2b-sophosxg", async (
     "dist/cli.mjs",
     "dist/emulator.mjs",
     "dist/f2b-sophosxg.1",
+    "dist/probe.mjs",
+    "profiles/sfos-22.json",
     "action.d/sophosxg.conf",
     "systemd/f2b-sophosxg.service",
   ]) {

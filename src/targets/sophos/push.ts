@@ -60,7 +60,42 @@ export async function upsertHosts(
   failed.forEach((index, k) => {
     merged[index] = retried[k]!;
   });
+  return retryIpv6SubnetForm(client, hosts, merged);
+}
+
+/**
+ * Which IPv6 `Subnet` form a firmware takes is not known (reference §10.7: a prefix length or
+ * a mask): an IPv6 network refused as invalid in the prefix form is written once more as a mask.
+ */
+async function retryIpv6SubnetForm(
+  client: SophosClient,
+  hosts: IpHost[],
+  outcomes: EntityOutcome[],
+): Promise<EntityOutcome[]> {
+  const refused = outcomes.flatMap((outcome, i) => {
+    const h = hosts[i]!;
+    const prefixForm = h.ipFamily === "IPv6" && h.hostType === "Network" && /^\d{1,3}$/.test(h.subnet ?? "");
+    return outcome.kind === "invalid" && prefixForm ? [i] : [];
+  });
+  if (refused.length === 0) return outcomes;
+  const asMask = refused.map((i) => ({ ...hosts[i]!, subnet: ipv6Mask(Number(hosts[i]!.subnet)) }));
+  const retried = await client.setIpHosts(asMask, "upsert");
+  const merged = [...outcomes];
+  refused.forEach((index, k) => {
+    merged[index] = retried[k]!;
+  });
   return merged;
+}
+
+/** `48` → `ffff:ffff:ffff::` (the expanded-mask form, groups of 16 bits). */
+export function ipv6Mask(prefixLength: number): string {
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) {
+    const bits = Math.max(0, Math.min(16, prefixLength - g * 16));
+    groups.push(((0xffff << (16 - bits)) & 0xffff).toString(16));
+  }
+  // Trailing zero groups compressed, as an address is written (ffff:ffff:ffff::).
+  return groups.join(":").replace(/(^|:)0(:0)+$/, "::");
 }
 
 /** Unlinks, then removes hosts; an outcome is ok when the host is gone (removed now, or already). */

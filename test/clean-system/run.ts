@@ -473,7 +473,9 @@ async function main(): Promise<number> {
   const debs = await step("all", "build the packages (npm run build, package:deb twice, lintian)", () =>
     buildPackages(out),
   );
-  console.log(`lintian --pedantic --display-info --display-experimental on ${debs.current.split("/").pop()}:`);
+  console.log(
+    `lintian --pedantic --display-info --display-experimental on ${debs.current.split("/").pop()}:`,
+  );
   console.log(debs.lintian.trim() === "" ? "  (nothing)" : debs.lintian.replace(/^/gm, "  ").trimEnd());
   let failed = 0;
   for (const suite of values.suite) {

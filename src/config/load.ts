@@ -1,6 +1,7 @@
 /** Loads, checks and resolves the configuration file; reports every problem at once. */
 import { dirname } from "node:path";
 import { ConfigError } from "../errors/index.ts";
+import { resolveCrowdsec } from "./crowdsec.ts";
 import { checkKeys } from "./issues.ts";
 import { resolvePassword } from "./password.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
@@ -60,6 +61,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
   const groups = groupNames(values, path, problems);
   const layout = values.layout ?? DEFAULTS.layout;
+  const crowdsec = values.crowdsec
+    ? await resolveCrowdsec(values.crowdsec, { file: path, configDir, checkPermissions, layout })
+    : undefined;
+  problems.push(...(crowdsec?.problems ?? []));
+  warnings.push(...(crowdsec?.warnings ?? []));
 
   if (problems.length > 0 || url === undefined || password.password === undefined || tls.tls === undefined) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
@@ -85,6 +91,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     layout,
     allowWorldReadable: values.allow_world_readable === true,
     ...(values.log_level === undefined ? {} : { logLevel: values.log_level }),
+    ...(crowdsec?.crowdsec ? { crowdsec: crowdsec.crowdsec } : {}),
   };
   return { config, path, warnings };
 }

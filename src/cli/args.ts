@@ -10,7 +10,7 @@ import { UsageError } from "../errors/base.ts";
 import { familyOfFail2ban } from "../fail2ban/index.ts";
 
 export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as const;
-export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;
+export const OPERATIONS = ["sync", "status", "agent", "bouncer", "list", "doctor", "install"] as const;
 export type CommandName = (typeof ACTIONS)[number] | (typeof OPERATIONS)[number];
 
 /** The commands Fail2ban runs: short output, and a time budget below the action's timeout. */

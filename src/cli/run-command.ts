@@ -40,10 +40,13 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
       const { status } = await import("../action/status.ts");
       return status(session, { json: command.json });
     }
-    case "agent": {
+    case "agent":
+    case "bouncer": {
       const { runAgent } = await import("../agent/command.ts");
       // The agent logs for as long as it runs: not through the capped hook output.
-      const code = await runAgent(session, (line) => process.stderr.write(`${redactSecrets(line)}\n`));
+      const code = await runAgent(session, (line) => process.stderr.write(`${redactSecrets(line)}\n`), {
+        bouncer: command.name === "bouncer",
+      });
       return { exitCode: code === 0 ? 0 : 1, lines: [] };
     }
     case "list": {

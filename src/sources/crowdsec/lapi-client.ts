@@ -8,7 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import type { CrowdsecConfig } from "../../config/types.ts";
 import { CrowdsecError } from "./errors.ts";
-import { parseStreamBody, type StreamAnswer } from "./stream-body.ts";
+import { type LapiDecision, parseStreamBody, type StreamAnswer } from "./stream-body.ts";
 
 /** 100,000 decisions are about 15 MB of JSON; anything far beyond is not an answer we want. */
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -62,6 +62,26 @@ export class LapiClient {
       });
     }
     return parsed;
+  }
+
+  /**
+   * The active decisions as a plain list (`GET /v1/decisions`), for `doctor`: unlike the stream,
+   * it does not move this key's delta position, so a running bouncer misses nothing.
+   */
+  async decisions(): Promise<LapiDecision[]> {
+    const what = `list the decisions of the CrowdSec LAPI ${this.options.lapiUrl}`;
+    const { status, body } = await this.get(new URL(`${this.options.lapiUrl}/v1/decisions`), what);
+    if (status === 403 || status === 401) {
+      throw new CrowdsecError(`cannot ${what}: the LAPI refused the bouncer key (HTTP ${status})`, {
+        status,
+        hint: "create a key with `cscli bouncers add f2b-sophosxg` and put it alone in the api_key_file",
+      });
+    }
+    if (status !== 200) throw new CrowdsecError(`cannot ${what}: HTTP ${status}`, { status });
+    const wrapped = parseStreamBody(`{"new":${body.trim() === "" ? "" : body},"deleted":null}`);
+    if ("problem" in wrapped)
+      throw new CrowdsecError(`cannot ${what}: the answer is not a list of decisions`);
+    return wrapped.new;
   }
 
   private async get(url: URL, what: string): Promise<{ status: number; body: string }> {

@@ -69,11 +69,8 @@ export interface AgentHandle {
   lines: string[];
 }
 
-export async function startAgentProcess(
-  config: string,
-  command: "agent" | "bouncer" = "agent",
-): Promise<AgentHandle> {
-  const child = spawn(process.execPath, [CLI, command, "--configfile", config], {
+export async function startAgentProcess(config: string): Promise<AgentHandle> {
+  const child = spawn(process.execPath, [CLI, "agent", "--configfile", config], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const lines: string[] = [];

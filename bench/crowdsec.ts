@@ -81,7 +81,7 @@ async function until(
 ): Promise<number> {
   const limit = Date.now() + 60 * 60_000;
   while (!done()) {
-    if (Date.now() > limit || child.exitCode !== null)
+    if (Date.now() > limit || child.exitCode !== null || child.signalCode !== null)
       throw new Error(`never happened: ${what}\n${lines.slice(-20).join("\n")}`);
     await sleep(10);
   }
@@ -158,9 +158,19 @@ async function cell(
 
     const lines: string[] = [];
     const t0 = Date.now();
-    const proc = spawn(process.execPath, [CLI, "bouncer", "--configfile", config], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_BOUNCER_FLAGS ?? "").split(" ").filter(Boolean),
+        CLI,
+        "bouncer",
+        "--configfile",
+        config,
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     child = proc;
     let partial = "";
     proc.stderr!.on("data", (c: Buffer) => {

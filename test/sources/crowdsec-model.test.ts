@@ -12,9 +12,11 @@ import type { CrowdsecConfig } from "../../src/config/types.ts";
 import { ConfigError } from "../../src/errors/index.ts";
 import { applyRecord, emptyState, type JournalRecord } from "../../src/journal/index.ts";
 import {
+  crowdsecHolds,
   desiredHolds,
   diffHolds,
   type HeldDecision,
+  holdKey,
   judge,
   type LapiDecision,
   parseGoDuration,
@@ -175,12 +177,15 @@ describe("max_decisions", () => {
       held("192.0.2.2", "crowdsec", 3000),
       held("192.0.2.2", "cscli", 4000),
     ];
-    const { holds, leftOut } = desiredHolds(decisions, 3, 1000);
-    assert.deepEqual([...holds.keys()].sort(), ["192.0.2.1", "192.0.2.2", "198.51.100.1"]);
-    assert.deepEqual([...holds.get("192.0.2.2")!.reasons].sort(), [
-      ["crowdsec", 3000],
-      ["cscli", 4000],
+    const { holds, leftOut, addresses } = desiredHolds(decisions, 3, 1000);
+    assert.deepEqual([...new Set([...holds.values()].map((h) => h.target))].sort(), [
+      "192.0.2.1",
+      "192.0.2.2",
+      "198.51.100.1",
     ]);
+    assert.equal(holds.get(holdKey("192.0.2.2", "crowdsec"))?.expiresAt, 3000);
+    assert.equal(holds.get(holdKey("192.0.2.2", "cscli"))?.expiresAt, 4000);
+    assert.equal(addresses, 3);
     assert.equal(leftOut, 1);
   });
   it("two decisions of one origin on one address are one hold until the later end; spent ones drop", () => {
@@ -189,8 +194,8 @@ describe("max_decisions", () => {
       10,
       1000,
     );
-    assert.deepEqual([...holds.keys()], ["192.0.2.1"]);
-    assert.equal(holds.get("192.0.2.1")!.reasons.get("cscli"), 5000);
+    assert.deepEqual([...holds.keys()], [holdKey("192.0.2.1", "cscli")]);
+    assert.equal(holds.get(holdKey("192.0.2.1", "cscli"))?.expiresAt, 5000);
   });
 });
 
@@ -223,7 +228,7 @@ describe("the diff against the journal", () => {
       100,
       1000,
     );
-    const diff = diffHolds(state, desired, 1000, at);
+    const diff = diffHolds(crowdsecHolds(state), desired, 1000, at);
     assert.equal(diff.held, 1, "192.0.2.5 is new");
     assert.equal(diff.extended, 1, "192.0.2.2 lasts longer; 192.0.2.1 moved by 10 s only");
     assert.equal(diff.released, 1, "192.0.2.3 is gone; 192.0.2.4 expired on its own");
@@ -235,7 +240,7 @@ describe("the diff against the journal", () => {
 
   it("never touches a jail's hold on the same address", () => {
     const state = fold([ban("192.0.2.1", "sshd", 5000, "fail2ban"), ban("192.0.2.1", "cscli", 5000)]);
-    const diff = diffHolds(state, desiredHolds([], 100, 1000), 1000, at);
+    const diff = diffHolds(crowdsecHolds(state), desiredHolds([], 100, 1000), 1000, at);
     assert.equal(diff.records.length, 1);
     const after = fold([
       ban("192.0.2.1", "sshd", 5000, "fail2ban"),

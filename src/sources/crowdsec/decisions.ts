@@ -92,9 +92,24 @@ export function judge(
   };
 }
 
+/** A hold's key, `target` + newline + `reason`: one flat map instead of a map per address. */
+export function holdKey(target: string, reason: string): string {
+  return `${target}\n${reason}`;
+}
+
+export interface DesiredHold {
+  target: string;
+  family: IpFamily;
+  reason: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
 export interface DesiredHolds {
-  /** Target → family and reason → expiry (epoch seconds). */
-  holds: Map<string, { family: IpFamily; reasons: Map<string, number> }>;
+  /** By holdKey. */
+  holds: Map<string, DesiredHold>;
+  /** Distinct addresses held. */
+  addresses: number;
   /** Addresses left out by `max_decisions`. */
   leftOut: number;
 }
@@ -105,17 +120,19 @@ export interface DesiredHolds {
  */
 export function desiredHolds(decisions: Iterable<HeldDecision>, max: number, nowSec: number): DesiredHolds {
   const live = [...decisions].filter((d) => d.untilSec > nowSec);
-  const holds: DesiredHolds["holds"] = new Map();
+  const holds = new Map<string, DesiredHold>();
+  const chosen = new Set<string>();
   const distinct = new Set(live.map((d) => d.target)).size;
   if (distinct > max) live.sort((a, b) => Number(b.local) - Number(a.local) || b.untilSec - a.untilSec);
   for (const d of live) {
-    let entry = holds.get(d.target);
-    if (!entry) {
-      if (holds.size >= max) continue;
-      entry = { family: d.family, reasons: new Map() };
-      holds.set(d.target, entry);
+    if (!chosen.has(d.target)) {
+      if (chosen.size >= max) continue;
+      chosen.add(d.target);
     }
-    entry.reasons.set(d.reason, Math.max(entry.reasons.get(d.reason) ?? 0, d.untilSec));
+    const key = holdKey(d.target, d.reason);
+    const hold = holds.get(key);
+    if (hold) hold.expiresAt = Math.max(hold.expiresAt, d.untilSec);
+    else holds.set(key, { target: d.target, family: d.family, reason: d.reason, expiresAt: d.untilSec });
   }
-  return { holds, leftOut: distinct - holds.size };
+  return { holds, addresses: chosen.size, leftOut: distinct - chosen.size };
 }

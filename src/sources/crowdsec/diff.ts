@@ -5,13 +5,26 @@
  * a jail's hold on the same address is never touched.
  */
 import type { BanState, JournalRecord } from "../../journal/index.ts";
-import { CROWDSEC_SOURCE, type DesiredHolds } from "./decisions.ts";
+import { CROWDSEC_SOURCE, type DesiredHolds, holdKey } from "./decisions.ts";
 
 /**
  * The LAPI reports time left, so one decision's end moves by a few milliseconds from one pull
  * to the next; rewriting the hold for that would rewrite every hold at every full pull.
  */
 const EXPIRY_TOLERANCE_SEC = 30;
+
+/** CrowdSec's holds as the source keeps them between pulls: holdKey → expiry (epoch s, null = permanent). */
+export type HeldByKey = Map<string, number | null>;
+
+/** CrowdSec's holds in a journal state. */
+export function crowdsecHolds(state: BanState): HeldByKey {
+  const out: HeldByKey = new Map();
+  for (const [target, entry] of state.holds) {
+    for (const [reason, hold] of entry.bySource.get(CROWDSEC_SOURCE) ?? [])
+      out.set(holdKey(target, reason), hold.expiresAt);
+  }
+  return out;
+}
 
 export interface HoldDiff {
   records: JournalRecord[];
@@ -20,39 +33,48 @@ export interface HoldDiff {
   extended: number;
 }
 
-export function diffHolds(state: BanState, desired: DesiredHolds, nowSec: number, atMs: number): HoldDiff {
+export function diffHolds(current: HeldByKey, desired: DesiredHolds, nowSec: number, atMs: number): HoldDiff {
   const diff: HoldDiff = { records: [], held: 0, released: 0, extended: 0 };
-  for (const [target, { family, reasons }] of desired.holds) {
-    const current = state.holds.get(target)?.bySource.get(CROWDSEC_SOURCE);
-    for (const [reason, expiresAt] of reasons) {
-      const hold = current?.get(reason);
-      const live = hold !== undefined && (hold.expiresAt === null || hold.expiresAt > nowSec);
-      if (live && hold.expiresAt !== null && Math.abs(hold.expiresAt - expiresAt) <= EXPIRY_TOLERANCE_SEC)
-        continue;
-      diff.records.push({
-        t: "ban",
-        at: atMs,
-        source: CROWDSEC_SOURCE,
-        jail: reason,
-        target,
-        family,
-        expiresAt,
-      });
-      if (live) diff.extended++;
-      else diff.held++;
-    }
+  const isLive = (expiresAt: number | null | undefined) =>
+    expiresAt !== undefined && (expiresAt === null || expiresAt > nowSec);
+  for (const [key, { target, family, reason, expiresAt }] of desired.holds) {
+    const held = current.get(key);
+    const live = isLive(held);
+    if (live && held !== null && held !== undefined && Math.abs(held - expiresAt) <= EXPIRY_TOLERANCE_SEC)
+      continue;
+    diff.records.push({
+      t: "ban",
+      at: atMs,
+      source: CROWDSEC_SOURCE,
+      jail: reason,
+      target,
+      family,
+      expiresAt,
+    });
+    if (live) diff.extended++;
+    else diff.held++;
   }
-  for (const [target, entry] of state.holds) {
-    const reasons = entry.bySource.get(CROWDSEC_SOURCE);
-    if (!reasons) continue;
-    const wanted = desired.holds.get(target)?.reasons;
-    for (const [reason, hold] of reasons) {
-      // An expired hold no longer blocks anything and the next compaction drops it.
-      if (hold.expiresAt !== null && hold.expiresAt <= nowSec) continue;
-      if (wanted?.has(reason)) continue;
-      diff.records.push({ t: "unban", at: atMs, source: CROWDSEC_SOURCE, jail: reason, target });
-      diff.released++;
-    }
+  for (const [key, expiresAt] of current) {
+    // An expired hold no longer blocks anything and the next compaction drops it.
+    if (!isLive(expiresAt) || desired.holds.has(key)) continue;
+    const cut = key.indexOf("\n");
+    diff.records.push({
+      t: "unban",
+      at: atMs,
+      source: CROWDSEC_SOURCE,
+      jail: key.slice(cut + 1),
+      target: key.slice(0, cut),
+    });
+    diff.released++;
   }
   return diff;
+}
+
+/** Applies journaled records to the source's own view, so deltas need not reload the journal. */
+export function applyToHeld(current: HeldByKey, records: readonly JournalRecord[], nowSec: number): void {
+  for (const r of records) {
+    if (r.t === "ban") current.set(holdKey(r.target, r.jail), r.expiresAt);
+    else if (r.t === "unban") current.delete(holdKey(r.target, r.jail));
+  }
+  for (const [key, expiresAt] of current) if (expiresAt !== null && expiresAt <= nowSec) current.delete(key);
 }

@@ -60,7 +60,7 @@ export async function crowdsecDoctorSteps(
   line(
     desired.leftOut > 0 ? "warn" : "ok",
     "crowdsec decisions",
-    `${decisions.length} active; ${held.length} pass the filters (${desired.holds.size} addresses)` +
+    `${decisions.length} active; ${held.length} pass the filters (${desired.addresses} addresses)` +
       (ignoredText ? `; ignored: ${ignoredText}` : "") +
       (desired.leftOut > 0 ? `; max_decisions leaves ${desired.leftOut} out` : ""),
     desired.leftOut > 0

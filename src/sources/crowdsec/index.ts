@@ -1,5 +1,12 @@
-export { CROWDSEC_SOURCE, desiredHolds, type HeldDecision, isLocalOrigin, judge } from "./decisions.ts";
-export { diffHolds } from "./diff.ts";
+export {
+  CROWDSEC_SOURCE,
+  desiredHolds,
+  type HeldDecision,
+  holdKey,
+  isLocalOrigin,
+  judge,
+} from "./decisions.ts";
+export { applyToHeld, crowdsecHolds, diffHolds } from "./diff.ts";
 export { CrowdsecError } from "./errors.ts";
 export { formatDuration, parseGoDuration } from "./go-duration.ts";
 export { LapiClient } from "./lapi-client.ts";

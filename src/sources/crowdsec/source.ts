@@ -12,8 +12,8 @@
 import type { CrowdsecConfig } from "../../config/types.ts";
 import { F2bError } from "../../errors/base.ts";
 import type { Journal } from "../../journal/index.ts";
-import { CROWDSEC_SOURCE, desiredHolds, type HeldDecision, type IgnoredKind, judge } from "./decisions.ts";
-import { diffHolds } from "./diff.ts";
+import { desiredHolds, type HeldDecision, holdKey, type IgnoredKind, judge } from "./decisions.ts";
+import { applyToHeld, crowdsecHolds, diffHolds, type HeldByKey } from "./diff.ts";
 import { LapiClient } from "./lapi-client.ts";
 import { type CrowdsecStatus, writeCrowdsecStatus } from "./status-file.ts";
 import type { StreamAnswer } from "./stream-body.ts";
@@ -36,6 +36,11 @@ export interface PollReport {
 export class CrowdsecSource {
   private readonly client: LapiClient;
   private readonly known = new Map<number, HeldDecision>();
+  /**
+   * CrowdSec's holds in the journal, read at each full pull and kept up to date with what we
+   * journal: nothing else writes holds of source crowdsec, so deltas need not reload the journal.
+   */
+  private held: HeldByKey = new Map();
   /** A full pull has succeeded and no error came since: deltas can be trusted. */
   private synced = false;
   private leftOutNoted = false;
@@ -144,9 +149,8 @@ export class CrowdsecSource {
 
   private apply(answer: StreamAnswer, full: boolean): PollReport {
     const nowMs = this.now();
-    const { state } = this.options.journal.load();
-    const heldNow = (target: string, reason: string) =>
-      state.holds.get(target)?.bySource.get(CROWDSEC_SOURCE)?.has(reason) === true;
+    if (full) this.held = crowdsecHolds(this.options.journal.load().state);
+    const heldNow = (target: string, reason: string) => this.held.has(holdKey(target, reason));
     if (full) {
       this.known.clear();
       this.status.ignored = {};
@@ -168,12 +172,24 @@ export class CrowdsecSource {
       }
     }
     const nowSec = nowMs / 1000;
-    for (const [id, d] of this.known) if (d.untilSec <= nowSec) this.known.delete(id);
+    let expired = 0;
+    for (const [id, d] of this.known) {
+      if (d.untilSec > nowSec) continue;
+      this.known.delete(id);
+      expired++;
+    }
+    // Nothing new, nothing gone: the holds are as they were (the common case, every few seconds).
+    if (!full && answer.new.length === 0 && answer.deleted.length === 0 && expired === 0) {
+      return { full, held: 0, released: 0, extended: 0 };
+    }
     const desired = desiredHolds(this.known.values(), this.options.config.maxDecisions, nowSec);
-    const diff = diffHolds(state, desired, nowSec, nowMs);
+    const diff = diffHolds(this.held, desired, nowSec, nowMs);
+    // Throws on failure, and then nothing was written (the journal cuts a failed append off):
+    // our view stays as it was, and the next pull is a full one that reloads it anyway.
     this.options.journal.append(diff.records);
+    applyToHeld(this.held, diff.records, nowSec);
     this.status.decisions = this.known.size;
-    this.status.heldAddresses = desired.holds.size;
+    this.status.heldAddresses = desired.addresses;
     this.noteLeftOut(desired.leftOut);
     return { full, held: diff.held, released: diff.released, extended: diff.extended };
   }

@@ -13,7 +13,8 @@
  * of that cost.
  *
  * Memory: one more cell holds 100,000 decisions (`--crowdsec-memory`), iplist, per-request
- * model, and reports the bouncer's peak RSS (VmHWM).
+ * model, and reports the bouncer's peak RSS (VmHWM). `BENCH_BOUNCER_FLAGS` passes Node flags to
+ * the bouncer (e.g. `--max-old-space-size=256`, to see how much of that peak is uncollected garbage).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";

@@ -172,6 +172,10 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     await exited;
     clearTimeout(timer);
   };
+  // A test process that ends without close() (a failed before(), an interrupted bench) must
+  // not leave its LAPI running.
+  const killOnExit = () => child?.kill("SIGKILL");
+  process.once("exit", killOnExit);
   await start();
   const bouncerKey = (await cscli(["bouncers", "add", `sophos-test-${process.pid}`, "-o", "raw"])).trim();
   const lapi: RunningLapi = {
@@ -205,6 +209,7 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     stop,
     start,
     async close() {
+      process.off("exit", killOnExit);
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

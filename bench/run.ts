@@ -52,6 +52,7 @@ import {
   startAgentProcess,
   stopAgent,
 } from "./common.ts";
+import { type CrowdsecResult, crowdsecTable, runCrowdsecBench } from "./crowdsec.ts";
 import {
   COST_MODELS,
   type CostModel,
@@ -91,11 +92,14 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "0.01" },
     batch: { type: "string", default: "1000" },
     direct: { type: "string" },
-    sections: { type: "string", default: "modes,layouts" },
+    sections: { type: "string", default: "modes,layouts,crowdsec" },
     layouts: { type: "string", default: "hosts,iplist" },
     costs: { type: "string", default: "per-request,per-entity" },
     "shard-size": { type: "string", default: "1000" },
     "write-budget-ms": { type: "string", default: "6000" },
+    "crowdsec-decisions": { type: "string", default: "50000" },
+    "crowdsec-delta": { type: "string", default: "100" },
+    "crowdsec-memory": { type: "string", default: "100000" },
   },
 });
 
@@ -310,6 +314,7 @@ async function main(): Promise<void> {
     log: (text: string) => process.stderr.write(`${text}\n`),
   };
   let layoutResults: LayoutResult[] = [];
+  let crowdsecResults: CrowdsecResult[] = [];
   const log = (text: string) => process.stderr.write(`${text}\n`);
   log(
     `bench: realistic latency (1 s reads, 6 s writes) x ${timeScale}; max_entities_per_request ${batch}; waves ${waves.join(", ")}; modes ${modes.join(", ")}`,
@@ -375,6 +380,14 @@ async function main(): Promise<void> {
       );
       layoutResults = await runLayoutBench(emu, layoutOptions);
     }
+    if (sections.has("crowdsec")) {
+      crowdsecResults = await runCrowdsecBench(emu, {
+        ...layoutOptions,
+        decisions: Number(values["crowdsec-decisions"]),
+        delta: Number(values["crowdsec-delta"]),
+        memoryDecisions: Number(values["crowdsec-memory"]),
+      });
+    }
   } finally {
     await emu.close();
   }
@@ -393,6 +406,12 @@ async function main(): Promise<void> {
     out.write(`${layoutTable(layoutResults)}\n`);
     out.write("\n### iplist / hosts\n\n");
     out.write(`${ratioTable(ratios)}\n`);
+  }
+  if (crowdsecResults.length > 0) {
+    out.write(
+      "\n## CrowdSec: a blocklist from a real LAPI at start, then a delta (bouncer, poll 1 s; enforce s as above)\n\n",
+    );
+    out.write(`${crowdsecTable(crowdsecResults)}\n`);
   }
   out.write(`\nbench took ${Math.round((Date.now() - started) / 1000)} s\n`);
   const outDir = join(REPO, "bench", "results");
@@ -419,6 +438,11 @@ async function main(): Promise<void> {
           writeBudgetMs,
           results: layoutResults,
           iplistOverHosts: ratios,
+        },
+        crowdsec: {
+          method:
+            "decisions imported into a real CrowdSec LAPI (cscli decisions import) before the bouncer starts, then a delta imported while it runs; enforce s from the bouncer's start (resp. the end of the delta's import) until every address is blocked",
+          results: crowdsecResults,
         },
       },
       null,

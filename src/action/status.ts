@@ -6,6 +6,7 @@
 
 import { FAMILIES, type IpFamily } from "../address/index.ts";
 import { lockOwner, pendingFor, readStatus } from "../journal/index.ts";
+import { type CrowdsecStatus, readCrowdsecStatus } from "../sources/crowdsec/status-file.ts";
 import { believedShards } from "../targets/sophos/index.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
@@ -25,6 +26,57 @@ export interface StatusReport {
   unreadableRecords: number;
   agent: { running: boolean; pid: number | null };
   mode: "agent" | "hook";
+  /** The CrowdSec source, when configured or once it ran: what it last did and its live holds per origin. */
+  crowdsec: (CrowdsecStatus & { holdsByOrigin: Record<string, number> }) | null;
+}
+
+function crowdsecReport(
+  session: Session,
+  state: ReturnType<Session["journal"]["load"]>["state"],
+  now: number,
+) {
+  const last = readCrowdsecStatus(session.journal.dir);
+  if (!last && !session.config.crowdsec) return null;
+  const holdsByOrigin: Record<string, number> = {};
+  for (const entry of state.holds.values()) {
+    for (const [origin, hold] of entry.bySource.get("crowdsec") ?? []) {
+      if (hold.expiresAt === null || hold.expiresAt > now / 1000)
+        holdsByOrigin[origin] = (holdsByOrigin[origin] ?? 0) + 1;
+    }
+  }
+  const fallback: CrowdsecStatus = {
+    lapiUrl: session.config.crowdsec?.lapiUrl ?? "",
+    decisions: 0,
+    heldAddresses: 0,
+    leftOut: 0,
+    maxDecisions: session.config.crowdsec?.maxDecisions ?? 0,
+    ignored: {},
+    ignoredNames: {},
+    malformed: 0,
+  };
+  return { ...(last ?? fallback), holdsByOrigin };
+}
+
+function crowdsecLines(c: NonNullable<StatusReport["crowdsec"]>): string[] {
+  const origins = Object.entries(c.holdsByOrigin)
+    .map(([origin, n]) => `${origin} ${n}`)
+    .join(", ");
+  const ignored = Object.entries(c.ignoredNames)
+    .map(([name, n]) => `${name} ${n}`)
+    .concat(
+      ["filtered", "short", "refused"].flatMap((k) =>
+        c.ignored[k as "short"] ? [`${k} ${c.ignored[k as "short"]}`] : [],
+      ),
+    )
+    .join(", ");
+  return [
+    `crowdsec: ${c.lapiUrl}, last pull ${c.lastPullAt ? new Date(c.lastPullAt).toISOString() : "never"}; holds: ${origins || "none"}` +
+      (c.leftOut > 0 ? `; ${c.leftOut} address(es) left out by max_decisions ${c.maxDecisions}` : "") +
+      (ignored ? `; ignored: ${ignored}` : ""),
+    ...(c.lastError
+      ? [`crowdsec last error: ${new Date(c.lastError.at).toISOString()} ${c.lastError.message}`]
+      : []),
+  ];
 }
 
 function iso(epochMs: number | undefined): string | null {
@@ -69,6 +121,7 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
     unreadableRecords: loaded.unreadable,
     agent: { running: agentPid !== null, pid: agentPid },
     mode: agentPid !== null ? "agent" : "hook",
+    crowdsec: crowdsecReport(session, loaded.state, now),
   };
 }
 
@@ -86,6 +139,7 @@ export async function status(session: Session, options: { json: boolean }): Prom
       (f) =>
         `shards ${f}: ${report.shards[f].length} (${report.shards[f].map((s) => `${s.name} ${s.addresses}`).join(", ")})`,
     ),
+    ...(report.crowdsec ? crowdsecLines(report.crowdsec) : []),
     `mode: ${report.mode === "agent" ? `agent running (pid ${report.agent.pid})` : "no agent: each hook delivers itself"}`,
     `state: ${report.stateDir}, ${report.holds} banned target(s), ${report.journalRecords} journal record(s)` +
       (report.unreadableRecords > 0 ? `, ${report.unreadableRecords} unreadable` : ""),

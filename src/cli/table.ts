@@ -10,6 +10,7 @@
 import type { Command, ParsedArgvCommand } from "./command.ts";
 import { agentCommand } from "./commands/agent.ts";
 import { banCommand } from "./commands/ban.ts";
+import { bouncerCommand } from "./commands/bouncer.ts";
 import { checkCommand } from "./commands/check.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { emulatorCommand } from "./commands/emulator.ts";
@@ -33,6 +34,7 @@ export const COMMANDS = [
   syncCommand,
   statusCommand,
   agentCommand,
+  bouncerCommand,
   listCommand,
   doctorCommand,
   installCommand,

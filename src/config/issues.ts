@@ -18,9 +18,26 @@ export function checkKeys(file: string, data: Record<string, unknown>): KeyCheck
     if (!Object.hasOwn(data, key)) continue;
     const result = v.safeParse(keySchemas[key], data[key]);
     if (result.success) values[key] = result.output;
-    else problems.push(`${file}: key "${key}": ${describe(result.issues[0], data[key])}`);
+    else {
+      const issue = result.issues[0];
+      const nested = (issue?.path?.length ?? 0) > 0;
+      const text = !nested
+        ? describe(issue, data[key])
+        : issue?.expected === "never"
+          ? "is not a key of this section (see docs/configuration.md)"
+          : issue?.input === undefined
+            ? "is missing"
+            : describe(issue, issue?.input);
+      problems.push(`${file}: key "${keyPath(key, issue)}": ${text}`);
+    }
   }
   return { values: values as ConfigFileData, problems };
+}
+
+/** `crowdsec.poll_interval` for a problem inside a section; the key alone otherwise. */
+function keyPath(key: string, issue: v.BaseIssue<unknown> | undefined): string {
+  const inner = (issue?.path ?? []).map((item) => String(item.key)).filter((k) => k !== "");
+  return [key, ...inner].join(".");
 }
 
 function describe(issue: v.BaseIssue<unknown> | undefined, input: unknown): string {

@@ -5,6 +5,7 @@
  */
 import { dirname } from "node:path";
 import { ConfigError } from "../errors/index.ts";
+import { resolveCrowdsec } from "./crowdsec.ts";
 import { DEFAULTS } from "./defaults.ts";
 import type { KeyCheck } from "./key-check.ts";
 import { resolvePassword } from "./password.ts";
@@ -68,6 +69,11 @@ export async function resolveConfig(
 
   const groups = groupNames(values, path, problems);
   const layout = values.layout ?? DEFAULTS.layout;
+  const crowdsec = values.crowdsec
+    ? await resolveCrowdsec(values.crowdsec, { file: path, configDir, checkPermissions, layout })
+    : undefined;
+  problems.push(...(crowdsec?.problems ?? []));
+  warnings.push(...(crowdsec?.warnings ?? []));
 
   if (problems.length > 0 || url === undefined || password.password === undefined || tls.tls === undefined) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
@@ -93,6 +99,7 @@ export async function resolveConfig(
     layout,
     allowWorldReadable: values.allow_world_readable === true,
     ...(values.log_level === undefined ? {} : { logLevel: values.log_level }),
+    ...(crowdsec?.crowdsec ? { crowdsec: crowdsec.crowdsec } : {}),
   };
   return { config, path, warnings };
 }

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
 import { prefixProblem } from "../targets/sophos/names.ts";
+import { crowdsecSchema } from "./crowdsec-schema.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const plainText = () =>
@@ -75,6 +76,7 @@ export const keySchemas = {
   layout: v.picklist(["hosts", "iplist"], 'must be "hosts" or "iplist"'),
   allow_world_readable: flag(),
   log_level: v.picklist(["error", "warn", "info", "debug"], 'must be "error", "warn", "info" or "debug"'),
+  crowdsec: crowdsecSchema,
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;

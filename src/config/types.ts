@@ -37,6 +37,26 @@ export interface Config {
   layout: Layout;
   allowWorldReadable: boolean;
   logLevel?: LogLevel;
+  /** The CrowdSec source (the `crowdsec` section), when configured. */
+  crowdsec?: CrowdsecConfig;
+}
+
+/** The resolved `crowdsec` section (see src/config/crowdsec.ts and docs/crowdsec.md). */
+export interface CrowdsecConfig {
+  /** Base URL of the Local API, e.g. `http://127.0.0.1:8080` (no trailing slash). */
+  lapiUrl: string;
+  /** The bouncer key; already registered with `registerSecret`; sent only in `X-Api-Key`. */
+  apiKey: string;
+  apiKeyFile: string;
+  pollIntervalMs: number;
+  /** Empty = every origin. */
+  origins: string[];
+  scenariosContaining: string[];
+  scenariosNotContaining: string[];
+  minDurationMs: number;
+  maxDecisions: number;
+  onlyBanType: boolean;
+  requestTimeoutMs: number;
 }
 
 export interface LoadedConfig {

@@ -6,7 +6,7 @@
  * prove the write permission; and nothing locally except a probe file in the state directory.
  */
 import type * as Dns from "node:dns/promises";
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import type * as Net from "node:net";
 import { dirname, join } from "node:path";
 import type * as Tls from "node:tls";
@@ -85,8 +85,16 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
   } else {
     await firewallSteps(report, config);
     stateSteps(report, config);
+    if (config.crowdsec) {
+      const { crowdsecDoctorSteps } = await import("../sources/crowdsec/doctor-steps.ts");
+      await crowdsecDoctorSteps((...line) => report.line(...line), config.crowdsec, config.stateDir);
+    }
   }
-  fail2banSteps(report, options.fail2banDir ?? env[FAIL2BAN_DIR_ENV] ?? DEFAULT_FAIL2BAN_DIR);
+  const fail2banDir = options.fail2banDir ?? env[FAIL2BAN_DIR_ENV] ?? DEFAULT_FAIL2BAN_DIR;
+  // A CrowdSec bouncer needs no Fail2ban at all.
+  if (config?.crowdsec && !existsSync(fail2banDir))
+    report.line("info", "fail2ban", `${fail2banDir} does not exist: CrowdSec alone feeds the firewall`);
+  else fail2banSteps(report, fail2banDir);
   return { exitCode: report.failed ? 1 : 0, lines: [] };
 }
 

@@ -46,8 +46,12 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-export function startAgent(configFile: string, env: NodeJS.ProcessEnv = {}): AgentProcess {
-  const child = spawn(process.execPath, [CLI, "agent", "--configfile", configFile], {
+export function startAgent(
+  configFile: string,
+  env: NodeJS.ProcessEnv = {},
+  command: "agent" | "bouncer" = "agent",
+): AgentProcess {
+  const child = spawn(process.execPath, [CLI, command, "--configfile", configFile], {
     env: { ...process.env, ...FAST_AGENT_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

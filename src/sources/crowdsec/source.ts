@@ -1,0 +1,235 @@
+/**
+ * The CrowdSec source: polls the Local API and turns its decisions into holds of source
+ * `crowdsec` in the journal, which the agent then delivers like any jail's ban.
+ *
+ * A full pull (`startup=true`) at start and after every error; deltas otherwise. The source
+ * keeps the decisions it accepted in memory, by id; after each change it computes the holds
+ * they ask for (`max_decisions` applied) and writes only the difference with the journal.
+ * Never unban by mistake: until a full pull has succeeded (at start, and again after any
+ * error, timeout, refusal or unreadable answer), nothing is compared and nothing released;
+ * a hold whose decision is never deleted still ends at its expiry.
+ */
+import type { CrowdsecConfig } from "../../config/types.ts";
+import { F2bError } from "../../errors/base.ts";
+import type { Journal } from "../../journal/index.ts";
+import { desiredHolds, type HeldDecision, holdKey, type IgnoredKind, judge } from "./decisions.ts";
+import { applyToHeld, crowdsecHolds, diffHolds, type HeldByKey } from "./diff.ts";
+import { LapiClient } from "./lapi-client.ts";
+import { type CrowdsecStatus, writeCrowdsecStatus } from "./status-file.ts";
+import type { StreamAnswer } from "./stream-body.ts";
+
+export interface CrowdsecSourceOptions {
+  config: CrowdsecConfig;
+  journal: Journal;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+export interface PollReport {
+  full: boolean;
+  held: number;
+  released: number;
+  extended: number;
+  error?: F2bError;
+}
+
+export class CrowdsecSource {
+  private readonly client: LapiClient;
+  private readonly known = new Map<number, HeldDecision>();
+  /**
+   * CrowdSec's holds in the journal, read at each full pull and kept up to date with what we
+   * journal: nothing else writes holds of source crowdsec, so deltas need not reload the journal.
+   */
+  private held: HeldByKey = new Map();
+  /** A full pull has succeeded and no error came since: deltas can be trusted. */
+  private synced = false;
+  private leftOutNoted = false;
+  private lastErrorLine: string | undefined;
+  private readonly status: CrowdsecStatus;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: CrowdsecSourceOptions) {
+    this.client = new LapiClient(options.config);
+    this.now = options.now ?? Date.now;
+    this.status = {
+      lapiUrl: options.config.lapiUrl,
+      decisions: 0,
+      heldAddresses: 0,
+      leftOut: 0,
+      maxDecisions: options.config.maxDecisions,
+      ignored: {},
+      ignoredNames: {},
+      malformed: 0,
+    };
+  }
+
+  start(): void {
+    const c = this.options.config;
+    this.options.log(
+      `crowdsec: polling ${c.lapiUrl} every ${c.pollIntervalMs} ms` +
+        (c.origins.length > 0 ? `, origins ${c.origins.join(",")}` : "") +
+        `, at most ${c.maxDecisions} addresses`,
+    );
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      await this.pollOnce();
+      if (this.stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.options.config.pollIntervalMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wake = done;
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** One pull and its journal records. Never throws: an error is logged, reported and releases nothing. */
+  async pollOnce(): Promise<PollReport> {
+    const full = !this.synced;
+    const started = this.now();
+    let answer: StreamAnswer;
+    try {
+      answer = await this.client.stream(full);
+    } catch (error) {
+      return this.failed(full, error);
+    }
+    try {
+      const report = this.apply(answer, full);
+      this.synced = true;
+      if (this.lastErrorLine !== undefined) {
+        this.options.log("crowdsec: the LAPI answers again");
+        this.lastErrorLine = undefined;
+      }
+      const changed = report.held + report.released + report.extended > 0;
+      if (full || changed) {
+        this.options.log(
+          `crowdsec: ${full ? "full pull" : "delta"}: ${answer.new.length} new, ${answer.deleted.length} deleted; ` +
+            `holds +${report.held} -${report.released}${report.extended > 0 ? ` ~${report.extended}` : ""}, ` +
+            `${this.status.heldAddresses} address(es) held, in ${this.now() - started} ms`,
+        );
+      }
+      this.writeStatus(full);
+      return report;
+    } catch (error) {
+      return this.failed(full, error);
+    }
+  }
+
+  private failed(full: boolean, error: unknown): PollReport {
+    // The LAPI may have counted this call as our last pull: only a full pull can be trusted next.
+    this.synced = false;
+    const f2b =
+      error instanceof F2bError
+        ? error
+        : new F2bError(`crowdsec: ${(error as Error)?.message ?? error}`, { cause: error });
+    const line = f2b.toLine();
+    if (line !== this.lastErrorLine) {
+      this.options.log(`crowdsec: ${line}; nothing released, the next pull is a full one`);
+      this.lastErrorLine = line;
+    }
+    this.status.lastError = { at: this.now(), message: line };
+    this.writeStatusQuietly();
+    return { full, held: 0, released: 0, extended: 0, error: f2b };
+  }
+
+  private apply(answer: StreamAnswer, full: boolean): PollReport {
+    const nowMs = this.now();
+    if (full) this.held = crowdsecHolds(this.options.journal.load().state);
+    const heldNow = (target: string, reason: string) => this.held.has(holdKey(target, reason));
+    if (full) {
+      this.known.clear();
+      this.status.ignored = {};
+      this.status.ignoredNames = {};
+      this.status.malformed = 0;
+    } else {
+      for (const d of answer.deleted) this.known.delete(d.id);
+    }
+    this.status.malformed += answer.malformed;
+    for (const decision of answer.new) {
+      const verdict = judge(decision, nowMs, this.options.config, heldNow);
+      if ("held" in verdict) {
+        this.known.set(decision.id, verdict.held);
+      } else {
+        this.count(
+          verdict.ignored,
+          verdict.ignored === "type" || verdict.ignored === "scope" ? verdict.detail : undefined,
+        );
+      }
+    }
+    const nowSec = nowMs / 1000;
+    let expired = 0;
+    for (const [id, d] of this.known) {
+      if (d.untilSec > nowSec) continue;
+      this.known.delete(id);
+      expired++;
+    }
+    // Nothing new, nothing gone: the holds are as they were (the common case, every few seconds).
+    if (!full && answer.new.length === 0 && answer.deleted.length === 0 && expired === 0) {
+      return { full, held: 0, released: 0, extended: 0 };
+    }
+    const desired = desiredHolds(this.known.values(), this.options.config.maxDecisions, nowSec);
+    const diff = diffHolds(this.held, desired, nowSec, nowMs);
+    // Throws on failure, and then nothing was written (the journal cuts a failed append off):
+    // our view stays as it was, and the next pull is a full one that reloads it anyway.
+    this.options.journal.append(diff.records);
+    applyToHeld(this.held, diff.records, nowSec);
+    this.status.decisions = this.known.size;
+    this.status.heldAddresses = desired.addresses;
+    this.noteLeftOut(desired.leftOut);
+    return { full, held: diff.held, released: diff.released, extended: diff.extended };
+  }
+
+  private count(kind: IgnoredKind, name: string | undefined): void {
+    this.status.ignored[kind] = (this.status.ignored[kind] ?? 0) + 1;
+    if (name !== undefined) {
+      const key = `${kind}:${name}`;
+      this.status.ignoredNames[key] = (this.status.ignoredNames[key] ?? 0) + 1;
+    }
+  }
+
+  /** Said once when the cap starts cutting (and again only after it stopped cutting). */
+  private noteLeftOut(leftOut: number): void {
+    this.status.leftOut = leftOut;
+    if (leftOut > 0 && !this.leftOutNoted) {
+      this.options.log(
+        `crowdsec: max_decisions ${this.options.config.maxDecisions} leaves ${leftOut} address(es) off the firewall ` +
+          "(local origins first, then the longest time left); raise it, or use the iplist layout for blocklists",
+      );
+      this.leftOutNoted = true;
+    } else if (leftOut === 0 && this.leftOutNoted) {
+      this.options.log("crowdsec: every accepted decision fits within max_decisions again");
+      this.leftOutNoted = false;
+    }
+  }
+
+  private writeStatus(full: boolean): void {
+    const now = this.now();
+    this.status.lastPullAt = now;
+    if (full) this.status.lastFullPullAt = now;
+    delete this.status.lastError;
+    this.writeStatusQuietly();
+  }
+
+  private writeStatusQuietly(): void {
+    try {
+      writeCrowdsecStatus(this.options.journal.dir, this.status);
+    } catch {
+      // Status is informational; the journal is what matters.
+    }
+  }
+}

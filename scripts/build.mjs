@@ -6,6 +6,8 @@ import { join } from "node:path";
 //                          resolution across node_modules at each ban)
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
+//   dist/metrics.mjs       the agent's metrics endpoint (prom-client), loaded with import() only
+//                          when `metrics_listen` is set
 //   dist/index.mjs         the library
 // The bundles are written to a temporary directory and renamed into dist/ one by one, so a CLI
 // process that starts during a rebuild (tests, a running Fail2ban) never finds a file missing.
@@ -21,6 +23,16 @@ const emulatorOutside = {
   name: "emulator-outside",
   setup(b) {
     b.onResolve({ filter: /\/emulator\/command\.ts$/ }, () => ({ path: "./emulator.mjs", external: true }));
+  },
+};
+
+/** Keeps prom-client and the metrics endpoint out of the CLI bundle: loaded only when metrics are on. */
+const metricsOutside = {
+  name: "metrics-outside",
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)exporter\/index\.ts$/ }, (args) =>
+      args.importer.includes("/src/metrics/") ? { path: "./metrics.mjs", external: true } : undefined,
+    );
   },
 };
 
@@ -42,8 +54,19 @@ const common = {
 };
 
 try {
-  await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
-  await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  await build({
+    ...common,
+    entryPoints: { "f2b-sophosxg": "src/cli/main.ts" },
+    plugins: [emulatorOutside, metricsOutside],
+  });
+  await build({
+    ...common,
+    entryPoints: {
+      emulator: "src/emulator/command.ts",
+      index: "src/index.ts",
+      metrics: "src/metrics/exporter/index.ts",
+    },
+  });
   chmodSync(join(staging, "f2b-sophosxg.mjs"), 0o755);
   const built = readdirSync(staging);
   for (const file of built) renameSync(join(staging, file), join(dist, file));

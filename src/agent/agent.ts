@@ -67,6 +67,16 @@ function duration(ms: number): string {
   return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
+/** What the agent's loop knows about its firewall, for the metrics and /healthz. */
+export interface AgentHealth {
+  loopRunning: boolean;
+  consecutiveFailures: number;
+  circuitOpen: boolean;
+  /** Epoch ms of the last push that ended without error (undefined before the first). */
+  lastDeliveryAt: number | undefined;
+  lastReconcileAt: number | undefined;
+}
+
 export class AgentAlreadyRunningError extends F2bError {
   override name = "AgentAlreadyRunningError";
 }
@@ -90,6 +100,9 @@ export class Agent {
   private readonly backoff: Backoff;
   private loop: Promise<void> | undefined;
   private readonly timing: AgentTiming;
+  private loopRunning = false;
+  private lastDeliveryAt: number | undefined;
+  private lastReconcileAt: number | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
@@ -99,6 +112,16 @@ export class Agent {
       reconcileEveryMs: options.reconcileEveryMs ?? DEFAULT_TIMING.reconcileEveryMs,
       pushBudgetMs: options.pushBudgetMs ?? DEFAULT_TIMING.pushBudgetMs,
       idleCheckMs: options.idleCheckMs ?? DEFAULT_TIMING.idleCheckMs,
+    };
+  }
+
+  health(): AgentHealth {
+    return {
+      loopRunning: this.loopRunning,
+      consecutiveFailures: this.backoff.consecutiveFailures,
+      circuitOpen: this.backoff.circuitOpen,
+      lastDeliveryAt: this.lastDeliveryAt,
+      lastReconcileAt: this.lastReconcileAt,
     };
   }
 
@@ -191,6 +214,7 @@ export class Agent {
     this.options.log(
       `agent: started (pid ${process.pid}), watching ${this.options.journal.dir}; quiet ${this.timing.quietMs} ms, max delay ${this.timing.maxDelayMs} ms, batch ${this.options.batchSize}`,
     );
+    this.loopRunning = true;
     try {
       while (!this.stopping) {
         const now = Date.now();
@@ -223,6 +247,7 @@ export class Agent {
         }
       }
     } finally {
+      this.loopRunning = false;
       this.watcher?.close();
       this.lock?.release();
       this.options.log(`agent: stopped${this.pendingNote()}`);
@@ -344,6 +369,7 @@ export class Agent {
       },
     });
     if (report.pending > 0 && !report.error) this.dirty = true;
+    if (!report.error) this.lastDeliveryAt = Date.now();
     return report.error;
   }
 
@@ -368,6 +394,7 @@ export class Agent {
     );
     // Changes journaled while it ran are pushed next.
     this.dirty = true;
+    if (failed === 0) this.lastReconcileAt = Date.now();
     return failed > 0 ? new F2bError(`reconcile: the firewall refused ${failed} change(s)`) : undefined;
   }
 }

@@ -57,15 +57,30 @@ export function agentTuningFromEnv(env: Env = process.env): AgentTuning {
 
 export async function runAgent(session: Session, log: (line: string) => void): Promise<number> {
   const tuning = agentTuningFromEnv();
+  const config = session.config;
+  const metrics = config.metrics
+    ? await (await import("../metrics/agent-metrics.ts")).startAgentMetrics({
+        config: { ...config, metrics: config.metrics },
+        journal: session.journal,
+        deadline: session.deadline,
+      })
+    : undefined;
+  if (metrics) log(`metrics: serving ${metrics.url}/metrics and ${metrics.url}/healthz`);
   const agent = new Agent({
-    target: session.target,
+    target: metrics?.target ?? session.target,
     journal: session.journal,
     batchSize: session.config.maxEntitiesPerRequest,
     log,
     backoff: tuning.backoff,
     ...tuning.timing,
   });
-  agent.start();
+  try {
+    agent.start();
+  } catch (error) {
+    await metrics?.close();
+    throw error;
+  }
+  metrics?.attach(() => agent.health());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log(`agent: ${signal} received, finishing the current round`);
@@ -80,5 +95,7 @@ export async function runAgent(session: Session, log: (line: string) => void): P
     process.on("SIGINT", onInt);
   });
   await agent.stop();
+  await metrics?.close();
+  metrics?.target.close();
   return 0;
 }

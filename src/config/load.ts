@@ -2,6 +2,7 @@
 import { dirname } from "node:path";
 import { ConfigError } from "../errors/index.ts";
 import { checkKeys } from "./issues.ts";
+import { parseListen } from "./listen.ts";
 import { resolvePassword } from "./password.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
 import { permissionProblem } from "./permissions.ts";
@@ -85,8 +86,17 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     layout,
     allowWorldReadable: values.allow_world_readable === true,
     ...(values.log_level === undefined ? {} : { logLevel: values.log_level }),
+    ...metricsOf(values),
   };
   return { config, path, warnings };
+}
+
+function metricsOf(values: ConfigFileData): Pick<Config, "metrics"> {
+  if (values.metrics_listen === undefined) return {};
+  const listen = parseListen(values.metrics_listen);
+  if ("problem" in listen) return {};
+  const staleAfterMs = (values.health_stale_after_s ?? DEFAULTS.health_stale_after_s) * 1000;
+  return { metrics: { host: listen.host, port: listen.port, staleAfterMs } };
 }
 
 function groupNames(values: ConfigFileData, path: string, problems: string[]): Config["groups"] {

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
 import { prefixProblem } from "../targets/sophos/names.ts";
+import { parseListen } from "./listen.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const plainText = () =>
@@ -75,6 +76,18 @@ export const keySchemas = {
   layout: v.picklist(["hosts", "iplist"], 'must be "hosts" or "iplist"'),
   allow_world_readable: flag(),
   log_level: v.picklist(["error", "warn", "info", "debug"], 'must be "error", "warn", "info" or "debug"'),
+  // The agent's metrics (docs/metrics.md): off unless set.
+  metrics_listen: v.pipe(
+    v.union([v.string(), v.number()], 'must be a string such as "127.0.0.1:9617", or a port'),
+    v.check(
+      (s) => !("problem" in parseListen(s)),
+      (issue) => {
+        const parsed = parseListen(issue.input as string | number);
+        return "problem" in parsed ? parsed.problem : "is not valid";
+      },
+    ),
+  ),
+  health_stale_after_s: integer(1, 7 * 86_400),
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;
@@ -99,4 +112,6 @@ export const DEFAULTS = {
   iplist_shard_size: 1000,
   state_dir: "/var/lib/f2b-sophosxg",
   layout: "hosts",
+  /** Twenty times the agent's longest debounce (15 s): a firewall this late is in trouble. */
+  health_stale_after_s: 300,
 } as const;

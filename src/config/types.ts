@@ -37,6 +37,8 @@ export interface Config {
   layout: Layout;
   allowWorldReadable: boolean;
   logLevel?: LogLevel;
+  /** The agent's metrics endpoint (`metrics_listen`); absent = off. */
+  metrics?: { host: string; port: number; staleAfterMs: number };
 }
 
 export interface LoadedConfig {

@@ -115,14 +115,19 @@ function behind(
   now: number,
 ): string | undefined {
   const allowed = source.staleAfterMs;
+  const reasons: string[] = [];
   if (oldestAgeMs !== undefined && oldestAgeMs > allowed) {
-    return `${pendingCount} change(s) pending, the oldest for ${seconds(oldestAgeMs)} (more than the ${seconds(allowed)} allowed)`;
+    reasons.push(
+      `${pendingCount} change(s) pending, the oldest for ${seconds(oldestAgeMs)} (more than the ${seconds(allowed)} allowed)`,
+    );
   }
   if (health.consecutiveFailures > 0) {
     const lastOk = Math.max(health.lastDeliveryAt ?? 0, health.lastReconcileAt ?? 0, source.startedAt);
     if (now - lastOk > allowed) {
-      return `${health.consecutiveFailures} failure(s) in a row, no success for ${seconds(now - lastOk)}${health.circuitOpen ? ", circuit open" : ""}`;
+      reasons.push(
+        `${health.consecutiveFailures} failure(s) in a row, no success for ${seconds(now - lastOk)}${health.circuitOpen ? ", circuit open" : ""}`,
+      );
     }
   }
-  return undefined;
+  return reasons.length === 0 ? undefined : reasons.join("; ");
 }

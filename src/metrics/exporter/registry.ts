@@ -164,6 +164,8 @@ export class AgentMetrics implements MetricsSink {
     for (const d of snapshot.desired) this.desiredBans.set({ source: d.source, family: d.family }, d.count);
     for (const fw of snapshot.firewalls) {
       const firewall = fw.firewall;
+      // A counter with labels has no series until counted: show the zero, so a query finds it.
+      this.refusedTotal.inc({ firewall }, 0);
       for (const family of ["IPv4", "IPv6"] as const) {
         for (const layout of ["hosts", "iplist"] as const) {
           const count = fw.active.find((a) => a.family === family && a.layout === layout)?.count ?? 0;

@@ -88,6 +88,12 @@ export const keySchemas = {
     ),
   ),
   health_stale_after_s: integer(1, 7 * 86_400),
+  // Several firewalls (docs/firewalls.md); each entry is checked in firewalls.ts.
+  firewalls: v.pipe(
+    v.array(v.unknown(), 'must be a list of firewalls, e.g. [{"name": "site-a", "url": "https://…"}]'),
+    v.minLength(1, "must name at least one firewall (or leave the key out)"),
+    v.maxLength(32, "must name at most 32 firewalls"),
+  ),
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;

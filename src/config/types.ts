@@ -37,6 +37,11 @@ export interface Config {
   layout: Layout;
   allowWorldReadable: boolean;
   logLevel?: LogLevel;
+  /**
+   * `firewalls`: several named firewalls (src/config/firewalls.ts); absent in the single-firewall
+   * form. The connection keys above are then the first firewall's.
+   */
+  firewalls?: import("./firewalls.ts").NamedFirewall[];
   /** The agent's metrics endpoint (`metrics_listen`); absent = off. */
   metrics?: { host: string; port: number; staleAfterMs: number };
 }

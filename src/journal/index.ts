@@ -5,3 +5,4 @@ export * from "./journal.ts";
 export * from "./lock.ts";
 export * from "./records.ts";
 export * from "./status-file.ts";
+export * from "./firewall-journal.ts";

@@ -62,7 +62,7 @@ export function agentSnapshot(source: SnapshotSource, now = Date.now()): AgentSn
 
     let oldest: number | undefined;
     if (pendingTargets.size > 0) {
-      const fallback = readStatus(source.journal.dir).pendingSince ?? now;
+      const fallback = readStatus(source.journal.deliveryDir).pendingSince ?? now;
       for (const target of pending.add.keys()) {
         const at = source.tail.journaledAt(target, "add") ?? fallback;
         oldest = oldest === undefined ? at : Math.min(oldest, at);

@@ -61,6 +61,11 @@ export interface AgentOptions extends Partial<AgentTiming> {
   batchSize: number;
   log: (line: string) => void;
   backoff?: BackoffOptions;
+  /**
+   * Someone else holds the state directory's agent.lock: one agent loop per firewall, all under
+   * one lock taken by the process (see command.ts).
+   */
+  agentLockHeld?: boolean;
 }
 
 function duration(ms: number): string {
@@ -128,8 +133,8 @@ export class Agent {
   /** Takes the agent lock and starts working; throws if another agent runs for this state directory. */
   start(): void {
     const path = agentLockPath(this.options.journal.dir);
-    this.lock = tryLock(path);
-    if (!this.lock) {
+    if (!this.options.agentLockHeld) this.lock = tryLock(path);
+    if (!this.lock && !this.options.agentLockHeld) {
       throw new AgentAlreadyRunningError(
         `another agent (pid ${runningAgentPid(this.options.journal.dir)}) runs for ${this.options.journal.dir}`,
         { hint: "stop it first, or run only one agent per state directory" },
@@ -140,7 +145,7 @@ export class Agent {
         if ((file === "journal.jsonl" || file === "state.json") && !this.isOwnWrite()) this.noteChange();
       });
     } catch (error) {
-      this.lock.release();
+      this.lock?.release();
       throw new F2bError(
         `cannot watch the state directory ${this.options.journal.dir}: ${(error as Error).message}`,
         {

@@ -10,7 +10,8 @@
  */
 import type { Session } from "../action/session.ts";
 import { UsageError } from "../errors/base.ts";
-import { Agent, type AgentTiming } from "./agent.ts";
+import { agentLockPath, type HeldLock, runningAgentPid, tryLock } from "../journal/index.ts";
+import { Agent, AgentAlreadyRunningError, type AgentTiming } from "./agent.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 
 type Env = Record<string, string | undefined>;
@@ -58,29 +59,56 @@ export function agentTuningFromEnv(env: Env = process.env): AgentTuning {
 export async function runAgent(session: Session, log: (line: string) => void): Promise<number> {
   const tuning = agentTuningFromEnv();
   const config = session.config;
+  const firewalls = [session, ...session.siblings()];
+  const several = session.severalFirewalls;
+  if (several && firewalls.length !== (config.firewalls?.length ?? 1)) {
+    throw new UsageError("the agent delivers to every configured firewall: leave out --firewall", {
+      hint: "hooks leave delivery to a running agent, so it must serve every firewall",
+    });
+  }
   const metrics = config.metrics
     ? await (await import("../metrics/agent-metrics.ts")).startAgentMetrics({
-        config: { ...config, metrics: config.metrics },
-        journal: session.journal,
+        listen: config.metrics,
+        firewalls: firewalls.map((s) => ({ name: s.firewallName, config: s.config, journal: s.journal })),
         deadline: session.deadline,
       })
     : undefined;
   if (metrics) log(`metrics: serving ${metrics.url}/metrics and ${metrics.url}/healthz`);
-  const agent = new Agent({
-    target: metrics?.target ?? session.target,
-    journal: session.journal,
-    batchSize: session.config.maxEntitiesPerRequest,
-    log,
-    backoff: tuning.backoff,
-    ...tuning.timing,
-  });
+  // With several firewalls, one loop each (one down never waits for another) under one
+  // agent.lock: hooks see one agent and leave delivery to it.
+  let lock: HeldLock | undefined;
+  if (several) {
+    lock = tryLock(agentLockPath(session.journal.dir));
+    if (!lock) {
+      await metrics?.close();
+      throw new AgentAlreadyRunningError(
+        `another agent (pid ${runningAgentPid(session.journal.dir)}) runs for ${session.journal.dir}`,
+        { hint: "stop it first, or run only one agent per state directory" },
+      );
+    }
+  }
+  const agents = firewalls.map(
+    (s) =>
+      new Agent({
+        target: metrics?.targets.get(s.firewallName) ?? s.target,
+        journal: s.journal,
+        batchSize: s.config.maxEntitiesPerRequest,
+        log: several ? (line) => log(`firewall ${s.firewallName}: ${line}`) : log,
+        backoff: tuning.backoff,
+        agentLockHeld: several,
+        ...tuning.timing,
+      }),
+  );
   try {
-    agent.start();
+    for (const agent of agents) agent.start();
   } catch (error) {
+    lock?.release();
+    await Promise.all(agents.map((a) => a.stop()));
     await metrics?.close();
     throw error;
   }
-  metrics?.attach(() => agent.health());
+  for (const [i, agent] of agents.entries())
+    metrics?.attach(firewalls[i]!.firewallName, () => agent.health());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log(`agent: ${signal} received, finishing the current round`);
@@ -94,8 +122,10 @@ export async function runAgent(session: Session, log: (line: string) => void): P
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
   });
-  await agent.stop();
+  // As a single agent does: let hooks deliver themselves at once while the rounds finish.
+  lock?.release();
+  await Promise.all(agents.map((a) => a.stop()));
   await metrics?.close();
-  metrics?.target.close();
+  for (const target of metrics?.targets.values() ?? []) target.close();
   return 0;
 }

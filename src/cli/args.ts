@@ -33,6 +33,10 @@ export interface ParsedCommand {
   fromFail2ban: boolean;
   /** `install --root DIR`: where to install (default /). */
   root: string | undefined;
+  /** `--firewall NAME`: one of the configured firewalls (all when absent). */
+  firewall: string | undefined;
+  /** `sync --remove-ours`: remove every object of ours from the firewall (retiring it). */
+  removeOurs: boolean;
 }
 
 const OPTIONS = {
@@ -47,6 +51,8 @@ const OPTIONS = {
   json: { type: "boolean" },
   "from-fail2ban": { type: "boolean" },
   root: { type: "string" },
+  firewall: { type: "string" },
+  "remove-ours": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -179,5 +185,21 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
     json: values.json === true,
     fromFail2ban: values["from-fail2ban"] === true,
     root: values.root,
+    firewall: firewallName(values.firewall),
+    removeOurs: removeOurs(command, values["remove-ours"] === true),
   };
+}
+
+function firewallName(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(value)) {
+    throw new UsageError(`--firewall ${JSON.stringify(value.slice(0, 40))} is not a firewall name`, {
+      hint: 'use a "name" from the config\'s "firewalls" list (or "default")',
+    });
+  }
+  return value;
+}
+
+function removeOurs(command: CommandName, given: boolean): boolean {
+  if (given && command !== "sync") throw new UsageError(`--remove-ours is only for sync, not ${command}`);
+  return given;
 }

@@ -12,6 +12,7 @@ Fail2ban actions (called by action.d/sophosxg.conf):
 
 Operations:
   sync [--from-fail2ban] make the firewall equal to the desired state (--dry-run shows the plan)
+  sync --remove-ours     remove every object of ours from --firewall NAME (retiring it; --dry-run first)
   status [--json]        pending changes, last delivery, last error, members per group
   agent                  run the delivery agent in the foreground (systemd: systemd/f2b-sophosxg.service)
   list [--json]          what is on the firewall, the jails that hold it, and drift from local state
@@ -29,6 +30,7 @@ Options:
   --restored 0|1         whether Fail2ban restored the ban at start (<restored>)
   --dry-run              print the requests that would be sent (password masked); send nothing
   --json                 machine-readable output (status, list)
+  --firewall NAME        status, list, sync, check, start: only this one of the configured firewalls
   --root DIR             install below DIR instead of / (packaging, tests)
   -h, --help             this help
   -V, --version          the version

@@ -9,6 +9,9 @@ import { withStateDirFromEnv } from "./state-dir.ts";
 
 const UNBOUNDED_BUDGET_MS = 365 * 24 * 3600 * 1000;
 
+/** Commands about one firewall: with several and no --firewall, run on each. */
+const PER_FIREWALL = new Set(["status", "list", "sync", "check", "start"]);
+
 /** The jail a ban belongs to when the caller names none (the original's command line). */
 const DEFAULT_JAIL = "default";
 
@@ -33,6 +36,10 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
     case "check":
       return check(session);
     case "sync": {
+      if (command.removeOurs) {
+        const { removeOurs } = await import("../action/remove-ours.ts");
+        return removeOurs(session, { dryRun: command.dryRun, named: command.firewall !== undefined });
+      }
       const { sync } = await import("../action/sync.ts");
       return sync(session, { fromFail2ban: command.fromFail2ban, dryRun: command.dryRun, print: output.out });
     }
@@ -110,10 +117,29 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
     // Only Fail2ban's hooks run against Fail2ban's timeout; the agent and commands run by hand
     // keep the configured request timeouts for as long as they need.
     const budgetMs = isHookCommand(command.name) ? config.deliveryBudgetMs : UNBOUNDED_BUDGET_MS;
-    session = new Session({
+    const base = {
       config,
       budgetMs,
       ...(command.dryRun && command.name !== "sync" ? { dryRun: (text: string) => output.out(text) } : {}),
+    };
+    const several = config.firewalls?.map((f) => f.name);
+    if (several && command.firewall === undefined && PER_FIREWALL.has(command.name)) {
+      const { runOnEachFirewall } = await import("./each-firewall.ts");
+      return await runOnEachFirewall(
+        several,
+        command,
+        output,
+        (firewall) => new Session({ ...base, firewall }),
+        (s) => dispatch(s, command, output),
+        (where, error) => {
+          reportError(where, error, output);
+          return exitCodeOf(error);
+        },
+      );
+    }
+    session = new Session({
+      ...base,
+      ...(command.firewall === undefined ? {} : { firewall: command.firewall }),
     });
     if (!session.dryRun && command.name !== "check") session.journal.ensureDirectory();
     const outcome = await dispatch(session, command, output);

@@ -1,7 +1,7 @@
 /**
- * Metrics for the agent, when `metrics_listen` is set: a target whose client reports every API
- * request and which reports every confirmed change, a journal tail, and the endpoint itself
- * (loaded from its own bundle). Nothing here runs in a hook.
+ * Metrics for the agent, when `metrics_listen` is set: per firewall, a target whose client
+ * reports every API request and which reports every confirmed change; a journal tail; and the
+ * endpoint itself (loaded from its own bundle). Nothing here runs in a hook.
  */
 import packageJson from "../../package.json" with { type: "json" };
 import type { AgentHealth } from "../agent/agent.ts";
@@ -13,18 +13,22 @@ import { createTarget } from "../targets/registry.ts";
 import type { Target } from "../targets/target.ts";
 import { JournalTail } from "./journal-tail.ts";
 import { MeteredTarget } from "./metered-target.ts";
-import { agentSnapshot } from "./snapshot.ts";
+import { agentSnapshot, type SnapshotSource } from "./snapshot.ts";
 import type { RunningExporter } from "./types.ts";
 
-/** Today's only firewall; several firewalls give each its name (docs/firewalls.md). */
-export const DEFAULT_FIREWALL = "default";
+export interface MeteredFirewall {
+  name: string;
+  config: Config;
+  journal: Journal;
+}
 
 export interface AgentMetricsSetup {
-  target: Target;
+  /** Each firewall's target, by name. */
+  targets: Map<string, Target>;
   /** Where the endpoint listens, for the agent's log. */
   url: string;
-  /** The agent whose loop the snapshot reads; before this, the loop counts as not running. */
-  attach(health: () => AgentHealth): void;
+  /** The agent loop whose health a firewall's snapshot reads; before this, it counts as not running. */
+  attach(firewall: string, health: () => AgentHealth): void;
   close(): Promise<void>;
 }
 
@@ -35,56 +39,66 @@ export function outcomeOf(error: { name: string } | undefined): string {
   return base.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
+const NOT_STARTED: AgentHealth = {
+  loopRunning: false,
+  consecutiveFailures: 0,
+  circuitOpen: false,
+  lastDeliveryAt: undefined,
+  lastReconcileAt: undefined,
+};
+
 export async function startAgentMetrics(options: {
-  config: Config & { metrics: NonNullable<Config["metrics"]> };
-  journal: Journal;
+  listen: NonNullable<Config["metrics"]>;
+  firewalls: readonly MeteredFirewall[];
   deadline: number;
 }): Promise<AgentMetricsSetup> {
-  const { config, journal } = options;
-  const firewall = DEFAULT_FIREWALL;
   let exporter: RunningExporter | undefined;
-  let health: () => AgentHealth = () => ({
-    loopRunning: false,
-    consecutiveFailures: 0,
-    circuitOpen: false,
-    lastDeliveryAt: undefined,
-    lastReconcileAt: undefined,
-  });
-  const onRequest = (event: RequestEvent) =>
-    exporter?.sink.apiRequest({
-      firewall,
-      operation: event.kind,
-      entity: event.entityType ?? "none",
-      outcome: outcomeOf(event.error),
-      entityWrites: event.kind === "set" || event.kind === "remove" ? event.entityCount : 0,
-      durationSeconds: event.durationMs / 1000,
-    });
-  const tail = new JournalTail(journal.journalPath, (event) => exporter?.sink.journaled(event));
-  const inner = createTarget("sophos", { config, deadline: options.deadline, onRequest });
-  const target = new MeteredTarget(inner, firewall, tail, () => exporter?.sink);
+  const healths = new Map<string, () => AgentHealth>();
+  const targets = new Map<string, Target>();
+  const sources: SnapshotSource[] = [];
   const startedAt = Date.now();
+  // One tail counts what the hooks journal (the holds are shared); each firewall's own tail
+  // only times its pending changes.
+  for (const [index, fw] of options.firewalls.entries()) {
+    const firewall = fw.name;
+    const onRequest = (event: RequestEvent) =>
+      exporter?.sink.apiRequest({
+        firewall,
+        operation: event.kind,
+        entity: event.entityType ?? "none",
+        outcome: outcomeOf(event.error),
+        entityWrites: event.kind === "set" || event.kind === "remove" ? event.entityCount : 0,
+        durationSeconds: event.durationMs / 1000,
+      });
+    const tail = new JournalTail(fw.journal.journalPath, (event) => {
+      if (index === 0) exporter?.sink.journaled(event);
+    });
+    const inner = createTarget("sophos", { config: fw.config, deadline: options.deadline, onRequest });
+    const target = new MeteredTarget(inner, firewall, tail, () => exporter?.sink);
+    targets.set(firewall, target);
+    sources.push({
+      firewall,
+      journal: fw.journal,
+      tail,
+      target,
+      prefix: fw.config.prefix,
+      health: () => (healths.get(firewall) ?? (() => NOT_STARTED))(),
+      staleAfterMs: fw.config.metrics?.staleAfterMs ?? options.listen.staleAfterMs,
+      startedAt,
+    });
+  }
   const { startExporter } = await import("./exporter/index.ts");
   try {
     exporter = await startExporter({
-      host: config.metrics.host,
-      port: config.metrics.port,
+      host: options.listen.host,
+      port: options.listen.port,
       version: packageJson.version,
-      snapshot: () =>
-        agentSnapshot({
-          firewall,
-          journal,
-          tail,
-          target,
-          prefix: config.prefix,
-          health: () => health(),
-          staleAfterMs: config.metrics.staleAfterMs,
-          startedAt,
-        }),
+      snapshot: () => agentSnapshot(sources),
     });
   } catch (error) {
-    target.close();
+    for (const target of targets.values()) target.close();
     throw new F2bError(
-      `cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${(error as Error).message}`,
+      `cannot serve metrics on ${options.listen.host}:${options.listen.port}: ${(error as Error).message}`,
       {
         hint: 'another process uses that port, or the address is not this machine\'s: change "metrics_listen"',
       },
@@ -92,10 +106,10 @@ export async function startAgentMetrics(options: {
   }
   const running = exporter;
   return {
-    target,
+    targets,
     url: running.url,
-    attach: (read) => {
-      health = read;
+    attach: (firewall, read) => {
+      healths.set(firewall, read);
     },
     close: () => running.close(),
   };

@@ -31,7 +31,19 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
-export function agentSnapshot(source: SnapshotSource, now = Date.now()): AgentSnapshot {
+/** Every firewall's snapshot; the desired state is shared, so it is read from the first. */
+export function agentSnapshot(sources: readonly SnapshotSource[], now = Date.now()): AgentSnapshot {
+  const parts = sources.map((source) => firewallSnapshot(source, now));
+  const error = parts.find((p) => p.error !== undefined)?.error;
+  return {
+    loopRunning: parts.length > 0 && parts.every((p) => p.loopRunning),
+    desired: parts[0]?.desired ?? [],
+    firewalls: parts.flatMap((p) => p.firewalls),
+    error,
+  };
+}
+
+function firewallSnapshot(source: SnapshotSource, now: number): AgentSnapshot {
   const health = source.health();
   try {
     source.tail.catchUp();
@@ -102,7 +114,7 @@ export function agentSnapshot(source: SnapshotSource, now = Date.now()): AgentSn
       loopRunning: health.loopRunning,
       desired: [],
       firewalls: [],
-      error: String((error as Error)?.message ?? error),
+      error: `firewall ${source.firewall}: ${String((error as Error)?.message ?? error)}`,
     };
   }
 }

@@ -30,7 +30,7 @@ Options:
   --restored 0|1         whether Fail2ban restored the ban at start (<restored>)
   --dry-run              print the requests that would be sent (password masked); send nothing
   --json                 machine-readable output (status, list)
-  --firewall NAME        status, list, sync, check, start: only this one of the configured firewalls
+  --firewall NAME        status, list, sync, check, start, doctor: only this one of the configured firewalls
   --root DIR             install below DIR instead of / (packaging, tests)
   -h, --help             this help
   -V, --version          the version

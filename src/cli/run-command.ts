@@ -91,6 +91,7 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
         command.name === "doctor"
           ? await (await import("../ops/doctor.ts")).doctor({
               configFile: command.configFile,
+              ...(command.firewall === undefined ? {} : { firewall: command.firewall }),
               print: output.out,
             })
           : await (await import("../ops/install.ts")).install({

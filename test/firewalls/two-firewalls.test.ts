@@ -140,6 +140,15 @@ test("without the agent a hook delivers to each firewall; one down only leaves i
   assert.deepEqual(namesOnFirewall(siteA), [nameOf("198.51.100.7")]);
   assert.equal(result.stdout.includes(TEST_PASSWORD) || result.stderr.includes(TEST_PASSWORD), false);
 
+  const doctor = await runCli(["doctor", "--configfile", config]);
+  assert.match(doctor.stdout, /^firewall site-a \(https:\/\/127\.0\.0\.1:\d+\):\nok {4}resolve/m);
+  assert.match(
+    doctor.stdout,
+    /^firewall site-b \(https:\/\/127\.0\.0\.1:\d+\):\nok {4}resolve.*\nFAIL {2}connect: /m,
+  );
+  const onlyA = await runCli(["doctor", "--firewall", "site-a", "--configfile", config]);
+  assert.doesNotMatch(onlyA.stdout, /site-b/);
+
   await siteB.setFaults({ down: false });
   const synced = await runCli(["sync", "--firewall", "site-b", "--configfile", config]);
   assert.equal(synced.code, 0, synced.stdout + synced.stderr);

@@ -15,17 +15,19 @@ export async function runOnEachFirewall(
   command: ParsedCommand,
   output: Output,
   open: (firewall: string) => Session,
-  run: (session: Session) => Promise<ActionOutcome>,
+  run: (session: Session, command: ParsedCommand) => Promise<ActionOutcome>,
   report: (prefix: string, error: unknown) => number,
 ): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const json: Record<string, unknown> = {};
-  for (const name of names) {
+  for (const [index, name] of names.entries()) {
+    // The desired state is shared: `sync --from-fail2ban` rebuilds it once, with the first firewall.
+    const asked = index === 0 ? command : { ...command, fromFail2ban: false };
     let session: Session | undefined;
     try {
       session = open(name);
       if (!session.dryRun && command.name !== "check") session.journal.ensureDirectory();
-      const outcome = await run(session);
+      const outcome = await run(session, asked);
       exitCode = Math.max(exitCode, outcome.exitCode);
       if (command.json) json[name] = JSON.parse(outcome.lines.join("\n"));
       else for (const line of outcome.lines) output.out(`firewall ${name}: ${line}`);

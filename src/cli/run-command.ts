@@ -131,7 +131,7 @@ export async function runCommand(command: ParsedCommand, output: Output): Promis
         command,
         output,
         (firewall) => new Session({ ...base, firewall }),
-        (s) => dispatch(s, command, output),
+        (s, asked) => dispatch(s, asked, output),
         (where, error) => {
           reportError(where, error, output);
           return exitCodeOf(error);

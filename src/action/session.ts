@@ -3,8 +3,8 @@
  * target (its client created only when a command really talks to the firewall).
  */
 
-import { firewallConfigs } from "../config/firewalls.ts";
-import type { Config } from "../config/index.ts";
+import { firewallConfigs } from "../config/firewall-configs.ts";
+import type { Config } from "../config/types.ts";
 import { UsageError } from "../errors/base.ts";
 import { type Journal, journalFor } from "../journal/index.ts";
 import type { SophosClient, Transport } from "../sophos/index.ts";

@@ -7,7 +7,10 @@ import type { IpFamily } from "../address/index.ts";
 import { resolvePassword } from "./password.ts";
 import { type ConfigFileData, DEFAULTS } from "./schema.ts";
 import { resolveTls } from "./tls.ts";
-import type { Config, PasswordSource, TlsConfig } from "./types.ts";
+import type { Connection, PasswordSource, TlsConfig } from "./types.ts";
+
+export type { Connection };
+
 import { normaliseUrl } from "./url.ts";
 
 export interface ConnectionContext {
@@ -17,20 +20,6 @@ export interface ConnectionContext {
   env: NodeJS.ProcessEnv;
   checkPermissions: boolean;
 }
-
-export type Connection = Pick<
-  Config,
-  | "url"
-  | "username"
-  | "password"
-  | "passwordSource"
-  | "tls"
-  | "allowInsecureHttp"
-  | "prefix"
-  | "groups"
-  | "layout"
-  | "shardSize"
->;
 
 export interface ConnectionResult {
   connection?: Connection;

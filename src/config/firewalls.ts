@@ -7,12 +7,12 @@
  *
  * The single-firewall form (today's keys at the top level) is one firewall named `default`.
  */
-import { type Connection, resolveConnection } from "./connection.ts";
+import { resolveConnection } from "./connection.ts";
 import { checkKeys } from "./issues.ts";
 import { DEFAULTS } from "./schema.ts";
-import type { Config } from "./types.ts";
+import type { NamedFirewall } from "./types.ts";
 
-export const DEFAULT_FIREWALL_NAME = "default";
+export type { NamedFirewall };
 
 export const FIREWALL_KEYS = [
   "url",
@@ -37,13 +37,6 @@ const PASSWORD_KEYS = ["pass", "pass_file", "pass_env"];
 const TLS_KEYS = ["verifySslCertificate", "tls_ca_file", "tls_pin_sha256", "tls_insecure"];
 /** Used in directory names and metric labels: short, lower case, no path characters. */
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-
-export interface NamedFirewall {
-  name: string;
-  connection: Connection;
-  /** `/healthz`: how late this firewall may be. */
-  staleAfterMs: number;
-}
 
 export interface FirewallsResult {
   firewalls: NamedFirewall[];
@@ -111,17 +104,4 @@ export async function resolveFirewalls(
     }
   }
   return out;
-}
-
-/** One configuration per firewall: the list's entries, or the single firewall as `default`. */
-export function firewallConfigs(config: Config): { name: string; config: Config }[] {
-  if (config.firewalls === undefined) return [{ name: DEFAULT_FIREWALL_NAME, config }];
-  return config.firewalls.map((fw) => ({
-    name: fw.name,
-    config: {
-      ...config,
-      ...fw.connection,
-      ...(config.metrics ? { metrics: { ...config.metrics, staleAfterMs: fw.staleAfterMs } } : {}),
-    },
-  }));
 }

@@ -5,7 +5,7 @@
  */
 import packageJson from "../../package.json" with { type: "json" };
 import type { AgentHealth } from "../agent/agent.ts";
-import type { Config } from "../config/index.ts";
+import type { Config } from "../config/types.ts";
 import { F2bError } from "../errors/base.ts";
 import type { Journal } from "../journal/index.ts";
 import type { RequestEvent } from "../sophos/index.ts";

@@ -11,7 +11,7 @@ import type * as Net from "node:net";
 import { dirname, join } from "node:path";
 import type * as Tls from "node:tls";
 import type { ActionOutcome } from "../action/outcome.ts";
-import { firewallConfigs } from "../config/firewalls.ts";
+import { firewallConfigs } from "../config/firewall-configs.ts";
 import { loadConfig, resolveConfigPath } from "../config/index.ts";
 import { octalMode } from "../config/permissions.ts";
 import type { Config } from "../config/types.ts";

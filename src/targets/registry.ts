@@ -2,7 +2,7 @@
  * Every kind of target, by name: the one place a new target is registered. A session asks for
  * `sophos` (or `dry-run` under --dry-run); tests run the delivery core against each.
  */
-import type { Config } from "../config/index.ts";
+import type { Config } from "../config/types.ts";
 import type { RequestEvent, Transport } from "../sophos/index.ts";
 import { FileTarget } from "./file-target.ts";
 import { clientFor, namingFor } from "./sophos/connect.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { firewallConfigs } from "../../src/config/firewalls.ts";
+import { firewallConfigs } from "../../src/config/firewall-configs.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { ConfigError } from "../../src/errors/index.ts";
 import { MARKER, ORIGINAL, tempDir, writeConfig } from "../config/helpers.ts";

@@ -1,5 +1,5 @@
 /** The Sophos client for a config, with timeouts that fit inside a command's time budget. */
-import type { Config } from "../../config/index.ts";
+import type { Config } from "../../config/types.ts";
 import { type RequestEvent, SophosClient, type Transport } from "../../sophos/index.ts";
 import type { Naming } from "./push.ts";
 

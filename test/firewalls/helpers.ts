@@ -2,7 +2,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
-import { type AgentProcess, sleep, startAgent } from "../agent/helpers.ts";
+import { type AgentProcess, startAgent } from "../agent/helpers.ts";
 import { GROUP_V4, GROUP_V6, PREFIX, TEST_PASSWORD, TEST_USER } from "../support/harness.ts";
 
 export function writeFirewallsConfig(
@@ -35,7 +35,7 @@ export function writeFirewallsConfig(
   return path;
 }
 
-/** The agent, once every firewall's loop has done its start-up reconciliation. */
+/** The agent, once every firewall's loop has done its start-up reconciliation (hooks journal from then on). */
 export async function startIdleFirewallsAgent(
   config: string,
   names: readonly string[],
@@ -43,6 +43,5 @@ export async function startIdleFirewallsAgent(
 ): Promise<AgentProcess> {
   const agent = startAgent(config, env);
   for (const name of names) await agent.waitForLine(new RegExp(`^firewall ${name}: reconcile: `));
-  await sleep(250);
   return agent;
 }

@@ -204,3 +204,26 @@ test("sync --firewall NAME --remove-ours retires one firewall (dry run first); t
   const status = await statusOf(config);
   assert.equal(status["site-a"]!.pending.add, 0);
 });
+
+test("a firewall added to a running setup is brought up to the whole desired state", async () => {
+  const { dir, cleanup } = tempDir("f2b-fw-added");
+  cleanups.push(cleanup);
+  const one = writeFirewallsConfig(dir, [{ name: "site-a", emu: siteA }]);
+  assert.equal((await runCli(["start", "--configfile", one])).code, 0);
+  for (const ip of WAVE.slice(0, 5)) await hook(one, "ban", ip);
+  assert.equal(namesOnFirewall(siteA).length, 5);
+
+  const both = writeFirewallsConfig(dir, [
+    { name: "site-a", emu: siteA },
+    { name: "site-b", emu: siteB },
+  ]);
+  // No `start` for site-b: the agent's start-up reconcile creates its groups too.
+  const agent = await startIdleFirewallsAgent(both, ["site-a", "site-b"]);
+  try {
+    await waitUntil("site-b has every ban", () => namesOnFirewall(siteB).length === 5);
+    assert.deepEqual(namesOnFirewall(siteB), namesOnFirewall(siteA));
+    assert.match(agent.lines.join("\n"), /^firewall site-a: reconcile: 5 in place, \+0 -0/m);
+  } finally {
+    await agent.stop();
+  }
+});

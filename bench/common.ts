@@ -71,7 +71,8 @@ export interface AgentHandle {
   lines: string[];
 }
 
-export async function startAgentProcess(config: string): Promise<AgentHandle> {
+/** `firewalls`: how many start-up reconciliations to wait for (one per configured firewall). */
+export async function startAgentProcess(config: string, firewalls = 1): Promise<AgentHandle> {
   const child = spawn(process.execPath, [CLI, "agent", "--configfile", config], {
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -84,7 +85,7 @@ export async function startAgentProcess(config: string): Promise<AgentHandle> {
     lines.push(...parts);
   });
   const until = Date.now() + 30_000;
-  while (!lines.some((l) => l.startsWith("reconcile:"))) {
+  while (lines.filter((l) => /^(firewall \S+: )?reconcile:/.test(l)).length < firewalls) {
     if (child.exitCode !== null || Date.now() > until)
       throw new Error(`agent did not start:\n${lines.join("\n")}`);
     await sleep(20);

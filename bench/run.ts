@@ -29,6 +29,10 @@
  * Its time to enforce counts the modelled firewall latency at real speed and everything else at
  * wall-clock speed (no 100x on the agent's debounce).
  *
+ * 3. Several firewalls (`--sections firewalls`, see bench/firewalls.ts): a wave of
+ * `--firewalls-wave N` (default 100; `--firewalls-rounds R`, default 2) bans by hooks with the agent alive, to 1, 2 and 4 firewalls
+ * and to 2 with one down: the hook time ratio and the time to enforce on each firewall.
+ *
  * Prints the tables and writes bench/results/<timestamp>.json (sections `results`, `layouts`).
  *
  * `--hook [--rounds N]` runs only the hook start-up bench instead (bench/hook.ts).
@@ -53,6 +57,7 @@ import {
   stopAgent,
 } from "./common.ts";
 import { type CrowdsecResult, crowdsecTable, runCrowdsecBench } from "./crowdsec.ts";
+import { type FirewallsResult, firewallsTable, runFirewallsBench } from "./firewalls.ts";
 import {
   COST_MODELS,
   type CostModel,
@@ -92,7 +97,9 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "0.01" },
     batch: { type: "string", default: "1000" },
     direct: { type: "string" },
-    sections: { type: "string", default: "modes,layouts,crowdsec" },
+    sections: { type: "string", default: "modes,layouts,crowdsec,firewalls" },
+    "firewalls-wave": { type: "string", default: "100" },
+    "firewalls-rounds": { type: "string", default: "2" },
     layouts: { type: "string", default: "hosts,iplist" },
     costs: { type: "string", default: "per-request,per-entity" },
     "shard-size": { type: "string", default: "1000" },
@@ -391,6 +398,13 @@ async function main(): Promise<void> {
   } finally {
     await emu.close();
   }
+  let firewallsResults: FirewallsResult[] = [];
+  if (sections.has("firewalls")) {
+    const wave = Number(values["firewalls-wave"]);
+    log(`bench: a wave of ${wave} bans (hooks, agent alive) to 1, 2 and 4 firewalls, and to 2 with one down`);
+    const rounds = Number(values["firewalls-rounds"]);
+    firewallsResults = await runFirewallsBench({ wave, rounds, timeScale, batch, log });
+  }
   const ratios = layoutRatios(layoutResults);
   const out = process.stdout;
   if (results.length > 0) {
@@ -412,6 +426,12 @@ async function main(): Promise<void> {
       "\n## CrowdSec: a blocklist from a real LAPI at start, then a delta (bouncer, poll 1 s; enforce s as above)\n\n",
     );
     out.write(`${crowdsecTable(crowdsecResults)}\n`);
+  }
+  if (firewallsResults.length > 0) {
+    out.write(
+      "\n## Several firewalls (agent alive; realistic latency time-scaled; one hook process per ban)\n\n",
+    );
+    out.write(`${firewallsTable(firewallsResults)}\n`);
   }
   out.write(`\nbench took ${Math.round((Date.now() - started) / 1000)} s\n`);
   const outDir = join(REPO, "bench", "results");
@@ -444,6 +464,7 @@ async function main(): Promise<void> {
             "decisions imported into a real CrowdSec LAPI (cscli decisions import) before the bouncer starts, then a delta imported while it runs; enforce s from the bouncer's start (resp. the end of the delta's import) until every address is blocked",
           results: crowdsecResults,
         },
+        firewalls: firewallsResults,
       },
       null,
       2,

@@ -8,6 +8,8 @@
 //   dist/emulator.mjs      the emulator (certificate generation, HTTP server), loaded by the CLI
 //                          with import() only for `f2b-sophosxg emulator`
 //   dist/probe.mjs         `f2b-sophosxg probe`, loaded the same way
+//   dist/metrics.mjs       the agent's metrics endpoint (prom-client), loaded with import() only
+//                          when `metrics_listen` is set
 //   dist/index.mjs         the library
 //   dist/f2b-sophosxg.1    the manual page, from the command table (scripts/man.mjs)
 //   dist/types/            the library's type declarations (tsc, tsconfig.types.json)
@@ -42,6 +44,31 @@ const cliOutside = {
   },
 };
 
+/** Keeps prom-client and the metrics endpoint out of the CLI bundle: loaded only when metrics are on. */
+const metricsOutside = {
+  name: "metrics-outside",
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)exporter\/index\.ts$/ }, (args) =>
+      args.importer.includes("/src/metrics/") ? { path: "./metrics.mjs", external: true } : undefined,
+    );
+  },
+};
+
+/**
+ * The code reads only `version` from package.json: bundle that alone, not the whole file (its
+ * dependency list would ride along in every hook's bundle).
+ */
+const versionOnly = {
+  name: "package-version-only",
+  setup(b) {
+    b.onLoad({ filter: /[/\\]package\.json$/ }, async (args) => {
+      const { readFile } = await import("node:fs/promises");
+      const { version } = JSON.parse(await readFile(args.path, "utf8"));
+      return { contents: JSON.stringify({ version }), loader: "json" };
+    });
+  },
+};
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -58,10 +85,15 @@ const common = {
     js: "import { createRequire as __f2bCreateRequire } from 'node:module'; const require = __f2bCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+  plugins: [versionOnly],
 };
 
 try {
-  await build({ ...common, entryPoints: { cli: "src/cli/main.ts" }, plugins: [emulatorOutside] });
+  await build({
+    ...common,
+    entryPoints: { cli: "src/cli/main.ts" },
+    plugins: [versionOnly, emulatorOutside, metricsOutside],
+  });
   // The entry needs no `require` (no CommonJS dependency): no banner, nothing more to load.
   // Whitespace and syntax minified (names kept): less for Node to read and parse at every ban.
   const entry = {
@@ -70,7 +102,7 @@ try {
     minifyWhitespace: true,
     minifySyntax: true,
     entryPoints: { "f2b-sophosxg": "src/cli/entry.ts" },
-    plugins: [cliOutside],
+    plugins: [versionOnly, cliOutside],
   };
   await build(entry);
   await build({ ...entry, format: "cjs", outExtension: { ".js": ".cjs" } });
@@ -80,6 +112,7 @@ try {
       emulator: "src/emulator/command.ts",
       probe: "src/probe/command.ts",
       index: "src/index.ts",
+      metrics: "src/metrics/exporter/index.ts",
     },
   });
   const tsc = spawnSync(

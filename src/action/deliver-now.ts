@@ -100,5 +100,15 @@ export async function deliverOrLeaveToAgent(
 ): Promise<string> {
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return leftToAgent(agent);
-  return describeDelivery(await deliverNow(session, options));
+  const others = session.siblings();
+  if (others.length === 0) return describeDelivery(await deliverNow(session, options));
+  // Several firewalls and no agent: each in parallel, under its own lock, within the same budget.
+  const waitFor = options.target === undefined ? {} : { target: options.target };
+  const lines = await Promise.all([
+    deliverNow(session, options).then((r) => `${session.firewallName}: ${describeDelivery(r)}`),
+    ...others.map((other) =>
+      deliverNow(other, waitFor).then((r) => `${other.firewallName}: ${describeDelivery(r)}`),
+    ),
+  ]);
+  return lines.join("; ");
 }

@@ -2,8 +2,10 @@
  * Everything one command needs, built once from the config: the journal and the delivery
  * target (its client created only when a command really talks to the firewall).
  */
+import { firewallConfigs } from "../config/firewall-configs.ts";
 import type { Config } from "../config/types.ts";
-import { Journal } from "../journal/index.ts";
+import { UsageError } from "../errors/base.ts";
+import { type Journal, journalFor } from "../journal/index.ts";
 import type { SophosClient, Transport } from "../sophos/index.ts";
 import { createTarget } from "../targets/registry.ts";
 import type { Naming } from "../targets/sophos/push.ts";
@@ -18,6 +20,11 @@ export interface SessionOptions {
   startedAt?: number;
   /** Replaces the HTTPS transport (tests, other runtimes). */
   transport?: Transport;
+  /**
+   * With several firewalls (`firewalls` in the config): the one this session talks to. Absent:
+   * the first, and `siblings()` gives the others (a hook delivers to each).
+   */
+  firewall?: string;
 }
 
 export class Session {
@@ -27,14 +34,33 @@ export class Session {
   readonly dryRun: boolean;
   /** The Sophos firewall (or its dry run) that this session delivers to. */
   readonly target: SophosTarget;
+  /** `default` for the single-firewall form. */
+  readonly firewallName: string;
+  /** True when the config lists several firewalls. */
+  readonly severalFirewalls: boolean;
+  private readonly options: SessionOptions;
+  private others: Session[] | undefined;
 
   constructor(options: SessionOptions) {
-    this.config = options.config;
-    this.journal = new Journal(options.config.stateDir);
+    this.options = options;
+    const all = firewallConfigs(options.config);
+    const chosen = options.firewall === undefined ? all[0]! : all.find((f) => f.name === options.firewall);
+    if (chosen === undefined) {
+      throw new UsageError(
+        `--firewall ${JSON.stringify(options.firewall)}: no firewall of that name in the config`,
+        {
+          hint: `the configured firewalls are: ${all.map((f) => f.name).join(", ")}`,
+        },
+      );
+    }
+    this.firewallName = chosen.name;
+    this.severalFirewalls = options.config.firewalls !== undefined;
+    this.config = chosen.config;
+    this.journal = journalFor(chosen.config.stateDir, chosen.name);
     this.deadline = (options.startedAt ?? Date.now()) + options.budgetMs;
     this.dryRun = options.dryRun !== undefined;
     const context = {
-      config: options.config,
+      config: this.config,
       deadline: this.deadline,
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.dryRun ? { print: options.dryRun } : {}),
@@ -55,7 +81,27 @@ export class Session {
     return this.target.client;
   }
 
+  /**
+   * The other firewalls' sessions, same budget (none when this session was asked for one
+   * firewall by name). Created on first use: with the agent alive a hook never needs them.
+   */
+  siblings(): Session[] {
+    if (this.others === undefined) {
+      const names =
+        this.options.firewall !== undefined || this.options.config.firewalls === undefined
+          ? []
+          : this.options.config.firewalls.map((f) => f.name).filter((n) => n !== this.firewallName);
+      this.others = names.map(
+        (firewall) =>
+          new Session({ ...this.options, startedAt: this.deadline - this.options.budgetMs, firewall }),
+      );
+      if (!this.dryRun) for (const other of this.others) other.journal.ensureDirectory();
+    }
+    return this.others;
+  }
+
   close(): void {
     this.target.close();
+    for (const other of this.others ?? []) other.close();
   }
 }

@@ -86,7 +86,7 @@ function iso(epochMs: number | undefined): string | null {
 export function statusReport(session: Session, now = Date.now()): StatusReport {
   const loaded = session.journal.load();
   const changes = pendingFor(loaded.state, now / 1000);
-  const facts = readStatus(session.journal.dir);
+  const facts = readStatus(session.journal.deliveryDir);
   const count = (family: IpFamily) => [...loaded.state.applied.values()].filter((f) => f === family).length;
   const agentPid = lockOwner(session.journal.agentLockPath) ?? null;
   const pendingTotal = changes.add.size + changes.remove.size;

@@ -61,10 +61,25 @@ export interface AgentOptions extends Partial<AgentTiming> {
   batchSize: number;
   log: (line: string) => void;
   backoff?: BackoffOptions;
+  /**
+   * Someone else holds the state directory's agent.lock: one agent loop per firewall, all under
+   * one lock taken by the process (see command.ts).
+   */
+  agentLockHeld?: boolean;
 }
 
 function duration(ms: number): string {
   return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
+/** What the agent's loop knows about its firewall, for the metrics and /healthz. */
+export interface AgentHealth {
+  loopRunning: boolean;
+  consecutiveFailures: number;
+  circuitOpen: boolean;
+  /** Epoch ms of the last push that ended without error (undefined before the first). */
+  lastDeliveryAt: number | undefined;
+  lastReconcileAt: number | undefined;
 }
 
 export class AgentAlreadyRunningError extends F2bError {
@@ -90,6 +105,9 @@ export class Agent {
   private readonly backoff: Backoff;
   private loop: Promise<void> | undefined;
   private readonly timing: AgentTiming;
+  private loopRunning = false;
+  private lastDeliveryAt: number | undefined;
+  private lastReconcileAt: number | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
@@ -102,11 +120,21 @@ export class Agent {
     };
   }
 
+  health(): AgentHealth {
+    return {
+      loopRunning: this.loopRunning,
+      consecutiveFailures: this.backoff.consecutiveFailures,
+      circuitOpen: this.backoff.circuitOpen,
+      lastDeliveryAt: this.lastDeliveryAt,
+      lastReconcileAt: this.lastReconcileAt,
+    };
+  }
+
   /** Takes the agent lock and starts working; throws if another agent runs for this state directory. */
   start(): void {
     const path = agentLockPath(this.options.journal.dir);
-    this.lock = tryLock(path);
-    if (!this.lock) {
+    if (!this.options.agentLockHeld) this.lock = tryLock(path);
+    if (!this.lock && !this.options.agentLockHeld) {
       throw new AgentAlreadyRunningError(
         `another agent (pid ${runningAgentPid(this.options.journal.dir)}) runs for ${this.options.journal.dir}`,
         { hint: "stop it first, or run only one agent per state directory" },
@@ -117,7 +145,7 @@ export class Agent {
         if ((file === "journal.jsonl" || file === "state.json") && !this.isOwnWrite()) this.noteChange();
       });
     } catch (error) {
-      this.lock.release();
+      this.lock?.release();
       throw new F2bError(
         `cannot watch the state directory ${this.options.journal.dir}: ${(error as Error).message}`,
         {
@@ -191,6 +219,7 @@ export class Agent {
     this.options.log(
       `agent: started (pid ${process.pid}), watching ${this.options.journal.dir}; quiet ${this.timing.quietMs} ms, max delay ${this.timing.maxDelayMs} ms, batch ${this.options.batchSize}`,
     );
+    this.loopRunning = true;
     try {
       while (!this.stopping) {
         const now = Date.now();
@@ -223,6 +252,7 @@ export class Agent {
         }
       }
     } finally {
+      this.loopRunning = false;
       this.watcher?.close();
       this.lock?.release();
       this.options.log(`agent: stopped${this.pendingNote()}`);
@@ -344,6 +374,7 @@ export class Agent {
       },
     });
     if (report.pending > 0 && !report.error) this.dirty = true;
+    if (!report.error) this.lastDeliveryAt = Date.now();
     return report.error;
   }
 
@@ -368,6 +399,7 @@ export class Agent {
     );
     // Changes journaled while it ran are pushed next.
     this.dirty = true;
+    if (failed === 0) this.lastReconcileAt = Date.now();
     return failed > 0 ? new F2bError(`reconcile: the firewall refused ${failed} change(s)`) : undefined;
   }
 }

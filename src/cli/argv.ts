@@ -147,6 +147,22 @@ export function commandLine(
     json: values.json === true,
     fromFail2ban: values["from-fail2ban"] === true,
     root: values.root,
+    firewall: firewallName(values.firewall),
+    removeOurs: removeOurs(name, values["remove-ours"] === true),
   };
   return line;
+}
+
+function firewallName(value: string | undefined): string | undefined {
+  if (value !== undefined && !/^[a-z0-9][a-z0-9_-]{0,31}$/.test(value)) {
+    throw new UsageError(`--firewall ${JSON.stringify(value.slice(0, 40))} is not a firewall name`, {
+      hint: 'use a "name" from the config\'s "firewalls" list (or "default")',
+    });
+  }
+  return value;
+}
+
+function removeOurs(command: string, given: boolean): boolean {
+  if (given && command !== "sync") throw new UsageError(`--remove-ours is only for sync, not ${command}`);
+  return given;
 }

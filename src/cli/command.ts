@@ -21,6 +21,10 @@ export interface CommandLine {
   json: boolean;
   fromFail2ban: boolean;
   root: string | undefined;
+  /** `--firewall NAME`: one of the configured firewalls (all, or the first, when absent). */
+  firewall: string | undefined;
+  /** `sync --remove-ours`: remove every object of ours from the firewall (retiring it). */
+  removeOurs: boolean;
 }
 
 export interface CliContext {

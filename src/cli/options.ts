@@ -43,6 +43,16 @@ export const OPTIONS = {
     listed: false,
   },
   root: { type: "string", value: "DIR", help: "install below DIR instead of / (packaging, tests)" },
+  firewall: {
+    type: "string",
+    value: "NAME",
+    help: "status, list, sync, check, start, doctor: only this one of the configured firewalls",
+  },
+  "remove-ours": {
+    type: "boolean",
+    help: "remove every object of ours from --firewall NAME (retiring it; --dry-run first) (sync)",
+    listed: false,
+  },
   help: { type: "boolean", short: "h", help: "this help" },
   version: { type: "boolean", short: "V", help: "the version" },
 } as const satisfies Record<string, OptionSpec>;

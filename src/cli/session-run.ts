@@ -34,12 +34,20 @@ export interface SessionNeeds {
   dryRunTarget?: boolean;
   /** Creates the state directory first (check only reads the firewall). Default true. */
   stateDir?: boolean;
+  /** `--firewall NAME`: that one of the configured firewalls. */
+  firewall?: string | undefined;
+  /**
+   * A command about one firewall (status, list, sync, check, start): with several configured
+   * and no --firewall, it runs on each in turn; `json` merges their outputs into one object.
+   */
+  eachFirewall?: { json: boolean };
 }
 
 export function withSession(
   context: CliContext,
   needs: SessionNeeds,
-  run: (session: Session) => Promise<ActionOutcome>,
+  /** `index`: which of the firewalls run in turn (0 for the first, or the only one). */
+  run: (session: Session, index: number) => Promise<ActionOutcome>,
 ): Promise<number> {
   let session: Session | undefined;
   return printOutcome(context, async () => {
@@ -47,15 +55,25 @@ export function withSession(
       const loaded = await loadConfig(needs.configFile === undefined ? {} : { path: needs.configFile });
       for (const warning of loaded.warnings) context.output.err(`${context.prefix}: warning: ${warning}`);
       const config = withStateDirFromEnv(loaded.config);
-      session = new Session({
-        config,
-        budgetMs: needs.hook ? config.deliveryBudgetMs : UNBOUNDED_BUDGET_MS,
-        ...(needs.dryRun && needs.dryRunTarget !== false
-          ? { dryRun: (text: string) => context.output.out(text) }
-          : {}),
-      });
-      if (!session.dryRun && needs.stateDir !== false) session.journal.ensureDirectory();
-      return await run(session);
+      const open = (firewall: string | undefined) => {
+        const opened = new Session({
+          config,
+          budgetMs: needs.hook ? config.deliveryBudgetMs : UNBOUNDED_BUDGET_MS,
+          ...(needs.dryRun && needs.dryRunTarget !== false
+            ? { dryRun: (text: string) => context.output.out(text) }
+            : {}),
+          ...(firewall === undefined ? {} : { firewall }),
+        });
+        if (!opened.dryRun && needs.stateDir !== false) opened.journal.ensureDirectory();
+        return opened;
+      };
+      const several = config.firewalls?.map((f) => f.name);
+      if (several && needs.firewall === undefined && needs.eachFirewall) {
+        const { runOnEachFirewall } = await import("./each-firewall.ts");
+        return await runOnEachFirewall(several, needs.eachFirewall, context, open, run);
+      }
+      session = open(needs.firewall);
+      return await run(session, 0);
     } finally {
       session?.close();
     }

@@ -9,4 +9,6 @@ export const DEFAULTS = {
   iplist_shard_size: 1000,
   state_dir: "/var/lib/f2b-sophosxg",
   layout: "hosts",
+  /** Twenty times the agent's longest debounce (15 s): a firewall this late is in trouble. */
+  health_stale_after_s: 300,
 } as const;

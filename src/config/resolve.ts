@@ -5,17 +5,17 @@
  */
 import { dirname } from "node:path";
 import { ConfigError } from "../errors/index.ts";
+import { type Connection, resolveConnection } from "./connection.ts";
 import { resolveCrowdsec } from "./crowdsec.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { resolveFirewalls } from "./firewalls.ts";
 import type { KeyCheck } from "./key-check.ts";
-import { resolvePassword } from "./password.ts";
+import { parseListen } from "./listen.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
 import { permissionProblem } from "./permissions.ts";
 import { readConfigFile } from "./read-file.ts";
 import type { ConfigFileData } from "./schema.ts";
-import { resolveTls } from "./tls.ts";
-import type { Config, LoadConfigOptions, LoadedConfig } from "./types.ts";
-import { normaliseUrl } from "./url.ts";
+import type { Config, LoadConfigOptions, LoadedConfig, NamedFirewall } from "./types.ts";
 
 /**
  * Reads the configuration (path: see `resolveConfigPath`) and returns it resolved: password read
@@ -41,33 +41,27 @@ export async function resolveConfig(
     if (problem !== undefined) problems.push(problem);
   }
 
-  const missing = (key: string, example: string) => {
-    if (!present.includes(key)) problems.push(`${path}: key "${key}" is missing (${example})`);
-  };
-  missing("url", 'the firewall\'s console, e.g. "url": "https://192.168.1.1:4444"');
-  missing("user", 'the firewall API user, e.g. "user": "apiuser"');
-
-  const allowInsecureHttp = values.allow_insecure_http === true;
-  let url: string | undefined;
-  let insecureHttp = false;
-  if (values.url !== undefined) {
-    const result = normaliseUrl(values.url, allowInsecureHttp);
-    if ("problem" in result) problems.push(`${path}: key "url": ${result.problem}`);
-    else ({ url, insecureHttp } = result);
-    if (insecureHttp) {
-      warnings.push(`${path}: the URL uses http://: the password crosses the network in clear text`);
-    }
-  }
-
   const configDir = dirname(path);
-  const password = await resolvePassword(values, present, { file: path, configDir, env, checkPermissions });
-  problems.push(...password.problems);
-  warnings.push(...password.warnings);
-  const tls = await resolveTls(values, { file: path, configDir, insecureHttp });
-  problems.push(...tls.problems);
-  warnings.push(...tls.warnings);
-
-  const groups = groupNames(values, path, problems);
+  const context = { configDir, env, checkPermissions };
+  let connection: Connection | undefined;
+  let firewalls: NamedFirewall[] | undefined;
+  if (values.firewalls === undefined) {
+    const single = await resolveConnection(values, present, { where: path, ...context });
+    problems.push(...single.problems);
+    warnings.push(...single.warnings);
+    connection = single.connection;
+  } else {
+    if (present.includes("url")) {
+      problems.push(
+        `${path}: key "url": with "firewalls", each firewall names its own "url": move it into the list`,
+      );
+    }
+    const listed = await resolveFirewalls(path, values.firewalls, file.data, context, checkKeys);
+    problems.push(...listed.problems);
+    warnings.push(...listed.warnings);
+    firewalls = listed.firewalls;
+    connection = firewalls[0]?.connection;
+  }
   const layout = values.layout ?? DEFAULTS.layout;
   const crowdsec = values.crowdsec
     ? await resolveCrowdsec(values.crowdsec, { file: path, configDir, checkPermissions, layout })
@@ -75,47 +69,32 @@ export async function resolveConfig(
   problems.push(...(crowdsec?.problems ?? []));
   warnings.push(...(crowdsec?.warnings ?? []));
 
-  if (problems.length > 0 || url === undefined || password.password === undefined || tls.tls === undefined) {
+  if (problems.length > 0 || connection === undefined) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
     throw new ConfigError(`invalid configuration ${path}: ${count}`, problems, {
       hint: "fix the keys listed; see docs/configuration.md",
     });
   }
   const config: Config = {
-    url,
-    username: values.user ?? "",
-    password: password.password.value,
-    passwordSource: password.password.source,
-    tls: tls.tls,
-    allowInsecureHttp,
-    prefix: values.iphost_prefix ?? DEFAULTS.iphost_prefix,
-    groups,
+    ...connection,
     connectTimeoutMs: values.connect_timeout_ms ?? DEFAULTS.connect_timeout_ms,
     requestTimeoutMs: values.request_timeout_ms ?? DEFAULTS.request_timeout_ms,
     maxEntitiesPerRequest: values.max_entities_per_request ?? DEFAULTS.max_entities_per_request,
     deliveryBudgetMs: values.delivery_budget_ms ?? DEFAULTS.delivery_budget_ms,
-    shardSize: values.iplist_shard_size ?? DEFAULTS.iplist_shard_size,
     stateDir: values.state_dir ?? DEFAULTS.state_dir,
-    layout,
     allowWorldReadable: values.allow_world_readable === true,
     ...(values.log_level === undefined ? {} : { logLevel: values.log_level }),
+    ...(firewalls === undefined ? {} : { firewalls }),
+    ...metricsOf(values),
     ...(crowdsec?.crowdsec ? { crowdsec: crowdsec.crowdsec } : {}),
   };
   return { config, path, warnings };
 }
 
-function groupNames(values: ConfigFileData, path: string, problems: string[]): Config["groups"] {
-  const IPv4 = values.iphostgroup_name ?? DEFAULTS.iphostgroup_name;
-  const IPv6 = values.iphostgroup_name_v6 ?? `${IPv4}_v6`;
-  if (values.iphostgroup_name_v6 === undefined && IPv6.length > 60) {
-    problems.push(
-      `${path}: key "iphostgroup_name": too long to derive the IPv6 group name (set "iphostgroup_name_v6")`,
-    );
-  }
-  if (IPv4 === IPv6) {
-    problems.push(
-      `${path}: keys "iphostgroup_name" and "iphostgroup_name_v6" must differ (a group holds one family)`,
-    );
-  }
-  return { IPv4, IPv6 };
+function metricsOf(values: ConfigFileData): Pick<Config, "metrics"> {
+  if (values.metrics_listen === undefined) return {};
+  const listen = parseListen(values.metrics_listen);
+  if ("problem" in listen) return {};
+  const staleAfterMs = (values.health_stale_after_s ?? DEFAULTS.health_stale_after_s) * 1000;
+  return { metrics: { host: listen.host, port: listen.port, staleAfterMs } };
 }

@@ -8,6 +8,7 @@ import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
 import { prefixProblem } from "../targets/sophos/names.ts";
 import { crowdsecSchema } from "./crowdsec-schema.ts";
+import { parseListen } from "./listen.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
 const plainText = () =>
@@ -77,6 +78,24 @@ export const keySchemas = {
   allow_world_readable: flag(),
   log_level: v.picklist(["error", "warn", "info", "debug"], 'must be "error", "warn", "info" or "debug"'),
   crowdsec: crowdsecSchema,
+  // The agent's metrics (docs/metrics.md): off unless set.
+  metrics_listen: v.pipe(
+    v.union([v.string(), v.number()], 'must be a string such as "127.0.0.1:9617", or a port'),
+    v.check(
+      (s) => !("problem" in parseListen(s)),
+      (issue) => {
+        const parsed = parseListen(issue.input as string | number);
+        return "problem" in parsed ? parsed.problem : "is not valid";
+      },
+    ),
+  ),
+  health_stale_after_s: integer(1, 7 * 86_400),
+  // Several firewalls (docs/firewalls.md); each entry is checked in firewalls.ts.
+  firewalls: v.pipe(
+    v.array(v.unknown(), 'must be a list of firewalls, e.g. [{"name": "site-a", "url": "https://…"}]'),
+    v.minLength(1, "must name at least one firewall (or leave the key out)"),
+    v.maxLength(32, "must name at most 32 firewalls"),
+  ),
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;

@@ -37,6 +37,13 @@ export interface Config {
   layout: Layout;
   allowWorldReadable: boolean;
   logLevel?: LogLevel;
+  /**
+   * `firewalls`: several named firewalls (src/config/firewalls.ts); absent in the single-firewall
+   * form. The connection keys above are then the first firewall's.
+   */
+  firewalls?: NamedFirewall[];
+  /** The agent's metrics endpoint (`metrics_listen`); absent = off. */
+  metrics?: { host: string; port: number; staleAfterMs: number };
   /** The CrowdSec source (the `crowdsec` section), when configured. */
   crowdsec?: CrowdsecConfig;
 }
@@ -74,4 +81,27 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Files tried in order when neither `path` nor `F2B_SOPHOSXG_CONFIG` is given; default `CONFIG_CANDIDATES`. */
   candidates?: readonly string[];
+}
+
+/** What says how to reach one firewall and what to write there (per entry of `firewalls`). */
+export type Connection = Pick<
+  Config,
+  | "url"
+  | "username"
+  | "password"
+  | "passwordSource"
+  | "tls"
+  | "allowInsecureHttp"
+  | "prefix"
+  | "groups"
+  | "layout"
+  | "shardSize"
+>;
+
+/** One entry of `firewalls`, resolved. */
+export interface NamedFirewall {
+  name: string;
+  connection: Connection;
+  /** `/healthz`: how late this firewall may be. */
+  staleAfterMs: number;
 }

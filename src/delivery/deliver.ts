@@ -102,7 +102,7 @@ function tryAppend(journal: Journal, records: JournalRecord[]): F2bError | undef
 export async function deliverPending(options: DeliveryOptions): Promise<DeliveryReport> {
   const now = options.now ?? Date.now;
   const report: DeliveryReport = { added: 0, removed: 0, pending: 0, rounds: 0 };
-  const status: DeliveryStatus = readStatus(options.journal.dir);
+  const status: DeliveryStatus = readStatus(options.journal.deliveryDir);
   // Before the first load: every record written before this moment is seen by this delivery.
   status.lastCheckedAt = now();
   let journalRecords = 0;
@@ -211,7 +211,7 @@ function finish(
   now: () => number,
   journalRecords: number,
 ): DeliveryReport {
-  writeStatus(options.journal.dir, status);
+  writeStatus(options.journal.deliveryDir, status);
   if (journalRecords >= compactAfterRecords()) {
     try {
       options.journal.compact((state) => dropExpired(state, now() / 1000));

@@ -52,13 +52,20 @@ export class Journal {
   /** Held while delivering to the firewall (see agent-alive.ts). */
   readonly deliveryLockPath: string;
   readonly agentLockPath: string;
+  /**
+   * Where this journal's delivery facts live (status.json, delivery.lock): the state directory,
+   * or a firewall's own directory when several firewalls share the desired state
+   * (firewall-journal.ts).
+   */
+  readonly deliveryDir: string;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { deliveryDir?: string } = {}) {
     this.dir = dir;
+    this.deliveryDir = options.deliveryDir ?? dir;
     this.journalPath = join(dir, "journal.jsonl");
     this.snapshotPath = join(dir, "state.json");
     this.lockPath = join(dir, "journal.lock");
-    this.deliveryLockPath = deliveryLockPath(dir);
+    this.deliveryLockPath = deliveryLockPath(this.deliveryDir);
     this.agentLockPath = agentLockPath(dir);
   }
 

@@ -11,6 +11,7 @@ import type * as Net from "node:net";
 import { dirname, join } from "node:path";
 import type * as Tls from "node:tls";
 import type { ActionOutcome } from "../action/outcome.ts";
+import { firewallConfigs } from "../config/firewall-configs.ts";
 import { loadConfig, resolveConfigPath } from "../config/index.ts";
 import { octalMode } from "../config/permissions.ts";
 import type { Config } from "../config/types.ts";
@@ -38,6 +39,8 @@ export const PROBE_ADDRESS = "192.0.2.254";
 export interface DoctorOptions {
   configFile: string | undefined;
   print: (line: string) => void;
+  /** `--firewall NAME`: check only this one of several firewalls. */
+  firewall?: string;
   /** Environment for the config search and `pass_env`; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Fail2ban's configuration directory; default `$F2B_SOPHOSXG_FAIL2BAN_DIR` or /etc/fail2ban. */
@@ -83,7 +86,21 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
     report.skip("state dir", "no usable config");
     report.skip("agent", "no usable config");
   } else {
-    await firewallSteps(report, config);
+    // Several firewalls: the network-to-groups steps for each (or the one asked for).
+    const all = firewallConfigs(config);
+    const chosen = options.firewall === undefined ? all : all.filter((f) => f.name === options.firewall);
+    if (chosen.length === 0) {
+      report.line(
+        "FAIL",
+        "firewall",
+        `no firewall named ${JSON.stringify(options.firewall)} in the config`,
+        `use one of: ${all.map((f) => f.name).join(", ")}`,
+      );
+    }
+    for (const fw of chosen) {
+      if (config.firewalls !== undefined) options.print(`firewall ${fw.name} (${fw.config.url}):`);
+      await firewallSteps(report, fw.config);
+    }
     stateSteps(report, config);
     if (config.crowdsec) {
       const { crowdsecDoctorSteps } = await import("../sources/crowdsec/doctor-steps.ts");

@@ -161,6 +161,7 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
     dist("cli.mjs", 0o644),
     dist("emulator.mjs", 0o644),
     dist("probe.mjs", 0o644),
+    dist("metrics.mjs", 0o644),
     ...["sfos-20.json", "sfos-22.json"].map((name) => ({
       path: join(libDir, "profiles", name),
       content: source(pkg, `profiles/${name}`),

@@ -3,7 +3,7 @@
  * `sophos` (or `dry-run` under --dry-run); tests run the delivery core against each.
  */
 import type { Config } from "../config/types.ts";
-import type { Transport } from "../sophos/index.ts";
+import type { RequestEvent, Transport } from "../sophos/index.ts";
 import { FileTarget } from "./file-target.ts";
 import { clientFor, namingFor } from "./sophos/connect.ts";
 import { DryRunTransport } from "./sophos/dry-run.ts";
@@ -18,6 +18,8 @@ export interface TargetContext {
   transport?: Transport;
   /** Where a dry run prints what it would send. */
   print?: (text: string) => void;
+  /** Told about every API request (the agent's metrics). */
+  onRequest?: (event: RequestEvent) => void;
 }
 
 export const TARGETS = {
@@ -25,7 +27,11 @@ export const TARGETS = {
     new SophosTarget({
       naming: namingFor(c.config),
       client: () =>
-        clientFor(c.config, { deadline: c.deadline, ...(c.transport ? { transport: c.transport } : {}) }),
+        clientFor(c.config, {
+          deadline: c.deadline,
+          ...(c.transport ? { transport: c.transport } : {}),
+          ...(c.onRequest ? { onRequest: c.onRequest } : {}),
+        }),
     }),
   /** Sophos, with every request printed (password masked) and answered as an obliging, empty firewall would. */
   "dry-run": (c: TargetContext): SophosTarget =>

@@ -20,6 +20,7 @@ const FILES: Array<[string, number, string | undefined]> = [
   ["usr/local/lib/f2b-sophosxg/dist/cli.mjs", 0o644, "dist/cli.mjs"],
   ["usr/local/lib/f2b-sophosxg/dist/emulator.mjs", 0o644, "dist/emulator.mjs"],
   ["usr/local/lib/f2b-sophosxg/dist/probe.mjs", 0o644, "dist/probe.mjs"],
+  ["usr/local/lib/f2b-sophosxg/dist/metrics.mjs", 0o644, "dist/metrics.mjs"],
   ["usr/local/lib/f2b-sophosxg/profiles/sfos-20.json", 0o644, "profiles/sfos-20.json"],
   ["usr/local/lib/f2b-sophosxg/profiles/sfos-22.json", 0o644, "profiles/sfos-22.json"],
   ["usr/local/lib/f2b-sophosxg/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
@@ -43,7 +44,7 @@ test("--dry-run says what it would do and writes nothing", async () => {
   assert.equal(lines.length, FILES.length + 2, "one line per file, the bin link, a summary");
   for (const [path] of FILES)
     assert.match(result.stdout, new RegExp(`^would be created +${join(root, path)}`, "m"));
-  assert.match(lines.at(-1) ?? "", /dry run, 13 file\(s\) would change, nothing was written/);
+  assert.match(lines.at(-1) ?? "", /dry run, 14 file\(s\) would change, nothing was written/);
 });
 
 test("install places every file with its mode; a second run changes nothing; the config is never overwritten", async () => {

@@ -1,11 +1,14 @@
 /**
- * `f2b-sophosxg agent` (and `bouncer`, the same with a CrowdSec source required): runs the agent in the foreground until SIGTERM or SIGINT (systemd's
- * stop), one short log line per push on standard error. Tuning: src/agent/tuning.ts.
+ * `f2b-sophosxg agent` (and `bouncer`, the same with a CrowdSec source required): runs the agent
+ * in the foreground until SIGTERM or SIGINT (systemd's stop), one short log line per push on
+ * standard error; with several firewalls, one loop each under one agent lock; metrics when
+ * configured. Tuning: src/agent/tuning.ts.
  */
 import type { Session } from "../../action/session.ts";
-import { Agent } from "../../agent/agent.ts";
+import { Agent, AgentAlreadyRunningError } from "../../agent/agent.ts";
 import { agentTuningFromEnv } from "../../agent/tuning.ts";
 import { UsageError } from "../../errors/base.ts";
+import { agentLockPath, type HeldLock, runningAgentPid, tryLock } from "../../journal/index.ts";
 
 export interface RunAgentOptions {
   /** `f2b-sophosxg bouncer`: the agent for CrowdSec alone; refuses a config without a `crowdsec` section. */
@@ -17,23 +20,66 @@ export async function runAgent(
   log: (line: string) => void,
   options: RunAgentOptions = {},
 ): Promise<number> {
-  const crowdsec = session.config.crowdsec;
+  const config = session.config;
+  const crowdsec = config.crowdsec;
   if (options.bouncer && crowdsec === undefined) {
     throw new UsageError('bouncer needs a "crowdsec" section in the configuration', {
       hint: 'add "crowdsec": {"lapi_url": …, "api_key_file": …}; see docs/crowdsec.md',
     });
   }
   const tuning = agentTuningFromEnv();
-  const agent = new Agent({
-    target: session.target,
-    journal: session.journal,
-    batchSize: session.config.maxEntitiesPerRequest,
-    log,
-    backoff: tuning.backoff,
-    ...tuning.timing,
-  });
-  agent.start();
-  // Loaded only when configured: an agent for Fail2ban alone never reads the CrowdSec code.
+  const firewalls = [session, ...session.siblings()];
+  const several = session.severalFirewalls;
+  if (several && firewalls.length !== (config.firewalls?.length ?? 1)) {
+    throw new UsageError("the agent delivers to every configured firewall: leave out --firewall", {
+      hint: "hooks leave delivery to a running agent, so it must serve every firewall",
+    });
+  }
+  const metrics = config.metrics
+    ? await (await import("../../metrics/agent-metrics.ts")).startAgentMetrics({
+        listen: config.metrics,
+        firewalls: firewalls.map((s) => ({ name: s.firewallName, config: s.config, journal: s.journal })),
+        deadline: session.deadline,
+      })
+    : undefined;
+  if (metrics) log(`metrics: serving ${metrics.url}/metrics and ${metrics.url}/healthz`);
+  // With several firewalls, one loop each (one down never waits for another) under one
+  // agent.lock: hooks see one agent and leave delivery to it.
+  let lock: HeldLock | undefined;
+  if (several) {
+    lock = tryLock(agentLockPath(session.journal.dir));
+    if (!lock) {
+      await metrics?.close();
+      throw new AgentAlreadyRunningError(
+        `another agent (pid ${runningAgentPid(session.journal.dir)}) runs for ${session.journal.dir}`,
+        { hint: "stop it first, or run only one agent per state directory" },
+      );
+    }
+  }
+  const agents = firewalls.map(
+    (s) =>
+      new Agent({
+        target: metrics?.targets.get(s.firewallName) ?? s.target,
+        journal: s.journal,
+        batchSize: s.config.maxEntitiesPerRequest,
+        log: several ? (line) => log(`firewall ${s.firewallName}: ${line}`) : log,
+        backoff: tuning.backoff,
+        agentLockHeld: several,
+        ...tuning.timing,
+      }),
+  );
+  try {
+    for (const agent of agents) agent.start();
+  } catch (error) {
+    lock?.release();
+    await Promise.all(agents.map((a) => a.stop()));
+    await metrics?.close();
+    throw error;
+  }
+  for (const [i, agent] of agents.entries())
+    metrics?.attach(firewalls[i]!.firewallName, () => agent.health());
+  // Loaded only when configured: an agent for Fail2ban alone never reads the CrowdSec code. It
+  // writes holds into the shared journal, which every firewall's loop delivers.
   const source = crowdsec
     ? new (await import("../../sources/crowdsec/source.ts")).CrowdsecSource({
         config: crowdsec,
@@ -55,8 +101,12 @@ export async function runAgent(
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
   });
-  // The source first: nothing is journaled after the agent's last round.
+  // The source first: nothing is journaled after the agents' last rounds.
   await source?.stop();
-  await agent.stop();
+  // As a single agent does: let hooks deliver themselves at once while the rounds finish.
+  lock?.release();
+  await Promise.all(agents.map((a) => a.stop()));
+  await metrics?.close();
+  for (const target of metrics?.targets.values() ?? []) target.close();
   return 0;
 }

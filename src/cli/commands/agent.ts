@@ -7,7 +7,7 @@ export const agentCommand = defineCommand({
   hook: false,
   help: "run the delivery agent in the foreground (systemd: systemd/f2b-sophosxg.service)",
   options: ["configfile"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun }),
+  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, firewall: line.firewall }),
   run: (args, context) =>
     withSession(context, { ...args, hook: false }, async (session) => {
       // Lazy: the agent's loop never loads on the per-ban path.

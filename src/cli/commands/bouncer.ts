@@ -8,7 +8,7 @@ export const bouncerCommand = defineCommand({
   hook: false,
   help: "the agent as a CrowdSec bouncer, no Fail2ban needed (docs/crowdsec.md)",
   options: ["configfile"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun }),
+  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, firewall: line.firewall }),
   run: (args, context) =>
     withSession(context, { ...args, hook: false }, async (session) => {
       const { runAgent } = await import("./agent-run.ts");

@@ -6,10 +6,15 @@ export const listCommand = defineCommand({
   hook: false,
   synopsis: "[--json]",
   help: "what is on the firewall, the jails that hold it, and drift from local state",
-  options: ["configfile", "json"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, json: line.json }),
+  options: ["configfile", "json", "firewall"],
+  parse: (line) => ({
+    configFile: line.configFile,
+    dryRun: line.dryRun,
+    json: line.json,
+    firewall: line.firewall,
+  }),
   run: (args, context) =>
-    withSession(context, { ...args, hook: false }, async (session) => {
+    withSession(context, { ...args, hook: false, eachFirewall: { json: args.json } }, async (session) => {
       const { list } = await import("../../ops/list.ts");
       return list(session, { json: args.json });
     }),

@@ -6,7 +6,7 @@ export const startCommand = defineCommand({
   name: "start",
   hook: true,
   help: "create the IPv4 and IPv6 IP host groups if missing",
-  options: ["configfile", "dry-run"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun }),
-  run: (args, context) => withSession(context, { ...args, hook: true }, start),
+  options: ["configfile", "dry-run", "firewall"],
+  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, firewall: line.firewall }),
+  run: (args, context) => withSession(context, { ...args, hook: true, eachFirewall: { json: false } }, start),
 });

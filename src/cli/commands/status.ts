@@ -6,10 +6,15 @@ export const statusCommand = defineCommand({
   hook: false,
   synopsis: "[--json]",
   help: "pending changes, last delivery, last error, members per group",
-  options: ["configfile", "json"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, json: line.json }),
+  options: ["configfile", "json", "firewall"],
+  parse: (line) => ({
+    configFile: line.configFile,
+    dryRun: line.dryRun,
+    json: line.json,
+    firewall: line.firewall,
+  }),
   run: (args, context) =>
-    withSession(context, { ...args, hook: false }, async (session) => {
+    withSession(context, { ...args, hook: false, eachFirewall: { json: args.json } }, async (session) => {
       const { status } = await import("../../action/status.ts");
       return status(session, { json: args.json });
     }),

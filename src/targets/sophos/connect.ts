@@ -1,11 +1,11 @@
 /** The Sophos client for a config, with timeouts that fit inside a command's time budget. */
 import type { Config } from "../../config/types.ts";
-import { SophosClient, type Transport } from "../../sophos/index.ts";
+import { type RequestEvent, SophosClient, type Transport } from "../../sophos/index.ts";
 import type { Naming } from "./push.ts";
 
 export function clientFor(
   config: Config,
-  options: { deadline: number; transport?: Transport },
+  options: { deadline: number; transport?: Transport; onRequest?: (event: RequestEvent) => void },
 ): SophosClient {
   const remaining = Math.max(1000, options.deadline - Date.now());
   return new SophosClient({
@@ -18,6 +18,7 @@ export function clientFor(
     maxEntitiesPerRequest: config.maxEntitiesPerRequest,
     allowInsecureHttp: config.allowInsecureHttp,
     ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
 }
 

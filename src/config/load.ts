@@ -1,6 +1,7 @@
 /** Loads, checks and resolves the configuration file; reports every problem at once. */
 import { dirname } from "node:path";
 import { ConfigError } from "../errors/index.ts";
+import { type FleetConfig, resolveFleet } from "./fleet.ts";
 import { checkKeys } from "./issues.ts";
 import { resolvePassword } from "./password.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
@@ -58,6 +59,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   problems.push(...tls.problems);
   warnings.push(...tls.warnings);
 
+  let fleet: FleetConfig | undefined;
+  if (values.fleet !== undefined) {
+    const resolved = await resolveFleet(values.fleet, { file: path, configDir, env, checkPermissions });
+    problems.push(...resolved.problems);
+    fleet = resolved.fleet;
+  }
   const groups = groupNames(values, path, problems);
   const layout = values.layout ?? DEFAULTS.layout;
 
@@ -85,6 +92,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     layout,
     allowWorldReadable: values.allow_world_readable === true,
     ...(values.log_level === undefined ? {} : { logLevel: values.log_level }),
+    ...(fleet === undefined ? {} : { fleet }),
   };
   return { config, path, warnings };
 }

@@ -75,6 +75,8 @@ export const keySchemas = {
   layout: v.picklist(["hosts", "iplist"], 'must be "hosts" or "iplist"'),
   allow_world_readable: flag(),
   log_level: v.picklist(["error", "warn", "info", "debug"], 'must be "error", "warn", "info" or "debug"'),
+  // Checked key by key in fleet.ts (so a problem names e.g. "fleet.redis_url").
+  fleet: v.record(v.string(), v.unknown(), "must be an object"),
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;

@@ -1,5 +1,8 @@
 /** The resolved configuration, as the rest of the program uses it. */
 import type { IpFamily } from "../address/index.ts";
+import type { FleetConfig } from "./fleet.ts";
+
+export type { FleetConfig } from "./fleet.ts";
 
 /** How the firewall's certificate is checked (see `src/sophos/types.ts` `TlsMode`). */
 export type TlsConfig =
@@ -37,6 +40,8 @@ export interface Config {
   layout: Layout;
   allowWorldReadable: boolean;
   logLevel?: LogLevel;
+  /** Set when this host is a member of a fleet (docs/fleet.md). */
+  fleet?: FleetConfig;
 }
 
 export interface LoadedConfig {

@@ -26,6 +26,14 @@ const emulatorOutside = {
   },
 };
 
+/** Keeps the fleet (and its Redis client) out of the CLI bundle: only the agent and `fleet` load dist/fleet.mjs. */
+const fleetOutside = {
+  name: "fleet-outside",
+  setup(b) {
+    b.onResolve({ filter: /\/fleet\/command\.ts$/ }, () => ({ path: "./fleet.mjs", external: true }));
+  },
+};
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -44,8 +52,13 @@ const common = {
 };
 
 try {
-  await build({ ...common, entryPoints: { "f2b-sophosxg": "src/cli/main.ts" }, plugins: [emulatorOutside] });
+  await build({
+    ...common,
+    entryPoints: { "f2b-sophosxg": "src/cli/main.ts" },
+    plugins: [emulatorOutside, fleetOutside],
+  });
   await build({ ...common, entryPoints: { emulator: "src/emulator/command.ts", index: "src/index.ts" } });
+  await build({ ...common, entryPoints: { fleet: "src/fleet/command.ts" }, plugins: [emulatorOutside] });
   const tsc = spawnSync(
     process.execPath,
     [

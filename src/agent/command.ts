@@ -57,6 +57,8 @@ export function agentTuningFromEnv(env: Env = process.env): AgentTuning {
 
 export async function runAgent(session: Session, log: (line: string) => void): Promise<number> {
   const tuning = agentTuningFromEnv();
+  // Fleet hook point: a fleet member runs the member agent (src/fleet/), bundled apart with its Redis client.
+  if (session.config.fleet) return (await import("../fleet/command.ts")).runFleetAgent(session, log, tuning);
   const agent = new Agent({
     target: session.target,
     journal: session.journal,

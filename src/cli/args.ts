@@ -10,7 +10,7 @@ import { UsageError } from "../errors/base.ts";
 import { familyOfFail2ban } from "../fail2ban/index.ts";
 
 export const ACTIONS = ["start", "stop", "check", "flush", "ban", "unban"] as const;
-export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install"] as const;
+export const OPERATIONS = ["sync", "status", "agent", "list", "doctor", "install", "fleet"] as const;
 export type CommandName = (typeof ACTIONS)[number] | (typeof OPERATIONS)[number];
 
 /** The commands Fail2ban runs: short output, and a time budget below the action's timeout. */
@@ -33,6 +33,8 @@ export interface ParsedCommand {
   fromFail2ban: boolean;
   /** `install --root DIR`: where to install (default /). */
   root: string | undefined;
+  /** `fleet status` / `fleet leave`. */
+  subcommand: string | undefined;
 }
 
 const OPTIONS = {
@@ -136,6 +138,7 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
       hint: `use one of ${[...ACTIONS, ...OPERATIONS, "emulator"].join(", ")}`,
     });
   }
+  const subcommand = name === "fleet" ? extra.shift() : undefined;
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
   const command = name as CommandName;
 
@@ -179,5 +182,6 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
     json: values.json === true,
     fromFail2ban: values["from-fail2ban"] === true,
     root: values.root,
+    subcommand,
   };
 }

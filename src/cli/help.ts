@@ -14,6 +14,7 @@ Operations:
   sync [--from-fail2ban] make the firewall equal to the desired state (--dry-run shows the plan)
   status [--json]        pending changes, last delivery, last error, members per group
   agent                  run the delivery agent in the foreground (systemd: systemd/f2b-sophosxg.service)
+  fleet status|leave     a fleet member: Redis, pusher and members; leave releases this host's holds (docs/fleet.md)
   list [--json]          what is on the firewall, the jails that hold it, and drift from local state
   doctor                 walk the whole chain (config, network, TLS, API, login, groups, state, agent, Fail2ban)
   install [--root DIR]   install the CLI, the action file, a config template and the systemd unit

@@ -50,6 +50,8 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
       const { list } = await import("../ops/list.ts");
       return list(session, { json: command.json });
     }
+    case "fleet":
+      return (await import("../fleet/command.ts")).fleetCommand(session, command.subcommand);
     case "doctor":
     case "install":
       throw new Error(`${command.name} runs without a session`);

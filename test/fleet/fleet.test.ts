@@ -1,0 +1,172 @@
+/**
+ * Fleet mode end to end: a real redis-server, the emulator over HTTPS, members as separate
+ * state directories with their own agents and API users.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { waitUntil } from "../agent/helpers.ts";
+import { GROUP_V4, groupMembers, PREFIX, tempDir } from "../support/harness.ts";
+import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, TestRedis } from "../support/redis.ts";
+import { Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
+
+const NAMES = ["a", "b", "c"];
+
+function hostName(ip: string): string {
+  return `${PREFIX}${ip}`;
+}
+
+function onFirewall(emu: RunningEmulator, ips: string[]): boolean {
+  const members = new Set(groupMembers(emu, GROUP_V4));
+  return ips.every((ip) => members.has(hostName(ip)));
+}
+
+if (REDIS_MISSING && process.env.CI === "true") {
+  test("redis-server is installed (required under CI=true)", () => {
+    assert.fail(
+      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
+    );
+  });
+}
+
+describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
+  let redis: TestRedis;
+  let emu: RunningEmulator;
+  let members: Member[];
+  const temp = tempDir("f2b-fleet");
+
+  before(async () => {
+    redis = await TestRedis.start(temp.dir);
+    emu = await startFleetFirewall(NAMES, 30);
+    members = NAMES.map((n) => new Member(n, `${temp.dir}/${n}`, emu, redis));
+    for (const m of members) m.start();
+    await waitUntil("a member holds the lease", () => pusherOf(redis) !== undefined);
+  });
+
+  after(async () => {
+    for (const m of members) await m.stop();
+    await emu?.close();
+    await redis?.stop("SIGTERM");
+    temp.cleanup();
+  });
+
+  test("bans from every member converge on one group, written by one member", async () => {
+    const from = emu.requestLog().length;
+    const ips = members.flatMap((_m, i) => [`198.51.100.${10 + i}`, `198.51.100.${20 + i}`]);
+    await Promise.all(
+      members.map(async (m, i) => {
+        for (const ip of [`198.51.100.${10 + i}`, `198.51.100.${20 + i}`, "198.51.100.99"]) {
+          const r = await m.ban(ip);
+          assert.equal(r.code, 0, r.stderr);
+          assert.match(r.stdout, /forwards it to the fleet/);
+        }
+      }),
+    );
+    await waitUntil(
+      "every member's bans are on the firewall",
+      () => onFirewall(emu, [...ips, "198.51.100.99"]),
+      20_000,
+    );
+    const pusher = pusherOf(redis)!;
+    assert.deepEqual(writers(emu, from), [memberUser(pusher)]);
+    for (const line of members.flatMap((m) => m.agent!.lines)) assert.ok(!line.includes(REDIS_PASSWORD));
+  });
+
+  test("fleet status names Redis, persistence, the pusher and every member", async () => {
+    const r = await members[0]!.cli("fleet", "status");
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /appendonly yes/);
+    assert.match(r.stdout, new RegExp(`pusher: ${pusherOf(redis)} \\(fencing token \\d+`));
+    for (const n of NAMES) assert.match(r.stdout, new RegExp(`member ${n}: \\d+ hold\\(s\\)`));
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(REDIS_PASSWORD));
+  });
+
+  test("the pusher SIGKILLed mid-push: no ban lost, after each takeover one member writes", async () => {
+    const kills = Number(process.env.F2B_FLEET_KILLS ?? (process.env.CI === "true" ? 20 : 4));
+    const banned: string[] = [];
+    for (let k = 0; k < kills; k++) {
+      const pusher = pusherOf(redis)!;
+      const victim = members.find((m) => m.name === pusher)!;
+      const others = members.filter((m) => m !== victim);
+      const wave = [0, 1, 2].map((j) => `203.0.113.${(k * 3 + j) % 250}`);
+      banned.push(...wave);
+      const before = emu.requestLog().length;
+      // A wave on another member; kill the pusher while its first write is at the firewall.
+      await Promise.all(wave.map((ip, j) => others[j % others.length]!.ban(ip, "web")));
+      await waitUntil(
+        "the pusher sends a write",
+        () => emu.requestLog().length > before || onFirewall(emu, wave),
+        10_000,
+      );
+      await victim.stop("SIGKILL");
+      const killedAt = emu.requestLog().length;
+      await waitUntil("another member takes the lease", () => {
+        const next = pusherOf(redis);
+        return next !== undefined && next !== victim.name;
+      });
+      victim.start();
+      await waitUntil("every ban so far is on the firewall", () => onFirewall(emu, banned), 20_000);
+      // Writes that reached the firewall after the kill: from the new pusher only (a write the
+      // dead one had already sent is logged before killedAt or not at all).
+      const after = writers(emu, killedAt + 1);
+      assert.ok(after.length <= 1, `writers after takeover ${k + 1}: ${after.join(", ")}`);
+    }
+  });
+
+  test("Redis killed and restarted during a wave loses nothing", async () => {
+    const wave = [1, 2, 3, 4, 5, 6].map((j) => `192.0.2.${j}`);
+    await Promise.all(wave.slice(0, 3).map((ip, j) => members[j]!.ban(ip, "smtp")));
+    await redis.stop("SIGKILL");
+    await Promise.all(wave.slice(3).map((ip, j) => members[j]!.ban(ip, "smtp")));
+    await redis.restart();
+    await waitUntil("the wave is on the firewall", () => onFirewall(emu, wave), 20_000);
+  });
+
+  test("a member that cannot reach Redis keeps its bans and forwards them once it can", async () => {
+    const lonely = new Member("d", `${temp.dir}/d`, emu, redis, 1);
+    lonely.start();
+    await lonely.agent!.waitForLine(/cannot forward, retrying/);
+    assert.equal((await lonely.ban("192.0.2.77", "sshd")).code, 0);
+    await lonely.stop();
+    assert.ok(!onFirewall(emu, ["192.0.2.77"]));
+    // The right port now: same state directory, same journal.
+    const fixed = new Member("d", `${temp.dir}/d`, emu, redis);
+    fixed.start();
+    try {
+      await waitUntil("its ban reaches the firewall", () => onFirewall(emu, ["192.0.2.77"]), 20_000);
+    } finally {
+      await fixed.stop();
+    }
+    const left = await fixed.cli("fleet", "leave");
+    assert.equal(left.code, 0, left.stdout + left.stderr);
+    await waitUntil(
+      "its ban is released",
+      () => !groupMembers(emu, GROUP_V4).includes(hostName("192.0.2.77")),
+      20_000,
+    );
+  });
+
+  test("a member leaving releases only its own holds", async () => {
+    const c = members[2]!;
+    assert.equal((await c.ban("198.51.100.200", "sshd")).code, 0);
+    assert.equal((await members[0]!.ban("198.51.100.201", "sshd")).code, 0);
+    await waitUntil(
+      "both on the firewall",
+      () => onFirewall(emu, ["198.51.100.200", "198.51.100.201"]),
+      20_000,
+    );
+    await c.stop();
+    const running = await c.cli("fleet", "leave");
+    assert.equal(running.code, 0, running.stdout + running.stderr);
+    assert.match(running.stdout, /member c left fleet t/);
+    await waitUntil(
+      "c's own ban is released",
+      () => !groupMembers(emu, GROUP_V4).includes(hostName("198.51.100.200")),
+      20_000,
+    );
+    // The address c banned together with the others (198.51.100.99) and a's ban stay.
+    assert.ok(onFirewall(emu, ["198.51.100.99", "198.51.100.201", "198.51.100.10"]));
+    assert.ok(!onFirewall(emu, ["198.51.100.12"]), "c's only-own bans are released");
+    c.start();
+  });
+});

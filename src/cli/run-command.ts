@@ -37,6 +37,8 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
       return sync(session, { fromFail2ban: command.fromFail2ban, dryRun: command.dryRun, print: output.out });
     }
     case "status": {
+      if (session.config.fleet)
+        return (await import("../fleet/command.ts")).fleetView(session, "status", command.json);
       const { status } = await import("../action/status.ts");
       return status(session, { json: command.json });
     }
@@ -47,6 +49,8 @@ async function dispatch(session: Session, command: ParsedCommand, output: Output
       return { exitCode: code === 0 ? 0 : 1, lines: [] };
     }
     case "list": {
+      if (session.config.fleet)
+        return (await import("../fleet/command.ts")).fleetView(session, "list", command.json);
       const { list } = await import("../ops/list.ts");
       return list(session, { json: command.json });
     }

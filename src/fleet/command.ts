@@ -5,6 +5,7 @@
  *   fleet status     Redis, persistence, pusher, members
  *   fleet leave      release this member's holds from the fleet (its agent must be stopped)
  */
+import { join } from "node:path";
 import type { ActionOutcome } from "../action/outcome.ts";
 import { done, failed } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
@@ -13,7 +14,7 @@ import type { FleetConfig } from "../config/index.ts";
 import { registerSecret, UsageError } from "../errors/base.ts";
 import { runningAgentPid } from "../journal/index.ts";
 import { fleetKeys } from "./keys.ts";
-import { MemberAgent } from "./member-agent.ts";
+import { MemberAgent, PUSHER_DIR } from "./member-agent.ts";
 import { connectFleetRedis } from "./redis.ts";
 import { fleetStatus } from "./status.ts";
 
@@ -60,6 +61,61 @@ export async function runFleetAgent(
   await agent.stop();
   await redis.close();
   return 0;
+}
+
+/** For doctor: each fleet line with whether it is fine. */
+export async function fleetDoctor(fleet: FleetConfig): Promise<{ lines: { ok: boolean; text: string }[] }> {
+  if (fleet.redisPassword !== undefined) registerSecret(fleet.redisPassword);
+  const redis = await connectFleetRedis(fleet);
+  try {
+    const status = await fleetStatus(fleet, redis);
+    return {
+      lines: status.lines.map((text) => ({
+        ok: !/FAILED|appendonly no|pusher: none/.test(text),
+        text: text.trim(),
+      })),
+    };
+  } finally {
+    await redis.close();
+  }
+}
+
+/** `status` and `list` of a fleet member look at the pusher's journal (the fleet's union as last mirrored here). */
+export function pusherStateDir(stateDir: string): string {
+  return join(stateDir, PUSHER_DIR);
+}
+
+/**
+ * `status` and `list` on a fleet member: the member's own journal never records what is on the
+ * firewall (only the pusher's does), so they read the pusher's journal on this host, and status
+ * adds the fleet's lines. On a member that has never been the pusher that journal is empty.
+ */
+export async function fleetView(
+  session: Session,
+  what: "status" | "list",
+  json: boolean,
+): Promise<ActionOutcome> {
+  const fleet = fleetOf(session);
+  const { Session: SessionClass } = await import("../action/session.ts");
+  const pusher = new SessionClass({
+    config: { ...session.config, stateDir: pusherStateDir(session.config.stateDir) },
+    budgetMs: session.deadline - Date.now(),
+  });
+  try {
+    if (what === "list") return await (await import("../ops/list.ts")).list(pusher, { json });
+    const local = await (await import("../action/status.ts")).status(pusher, { json });
+    if (json) return local;
+    const redis = await connectFleetRedis(fleet);
+    try {
+      const status = await fleetStatus(fleet, redis);
+      const lines = [...local.lines, ...status.lines];
+      return status.ok ? done(...lines) : failed(...lines);
+    } finally {
+      await redis.close();
+    }
+  } finally {
+    pusher.close();
+  }
 }
 
 export async function fleetCommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {

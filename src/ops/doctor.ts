@@ -85,6 +85,11 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
   } else {
     await firewallSteps(report, config);
     stateSteps(report, config);
+    // Fleet hook point: Redis reachable, auth, persistence, pusher, members (src/fleet/).
+    if (config.fleet) {
+      const fleet = await (await import("../fleet/command.ts")).fleetDoctor(config.fleet);
+      for (const line of fleet.lines) report.line(line.ok ? "ok" : "FAIL", "fleet", line.text);
+    }
   }
   fail2banSteps(report, options.fail2banDir ?? env[FAIL2BAN_DIR_ENV] ?? DEFAULT_FAIL2BAN_DIR);
   return { exitCode: report.failed ? 1 : 0, lines: [] };

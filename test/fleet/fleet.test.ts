@@ -79,6 +79,19 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     assert.match(r.stdout, new RegExp(`pusher: ${pusherOf(redis)} \\(fencing token \\d+`));
     for (const n of NAMES) assert.match(r.stdout, new RegExp(`member ${n}: \\d+ hold\\(s\\)`));
     assert.ok(!`${r.stdout}${r.stderr}`.includes(REDIS_PASSWORD));
+    // status and list on the pusher: the union as it mirrored it, with the member of each hold.
+    const pusher = members.find((m) => m.name === pusherOf(redis))!;
+    const status = await pusher.cli("status");
+    assert.match(status.stdout, /pending: 0 to add, 0 to remove/);
+    assert.match(status.stdout, /pusher: /);
+    const list = await pusher.cli("list");
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /198\.51\.100\.99 .*fleet:a.*fleet:b|198\.51\.100\.99 .*fleet:b.*fleet:a/);
+    assert.match(list.stdout, /drift: none/);
+    const doctor = await members[1]!.cli("doctor");
+    assert.match(doctor.stdout, /ok {4}fleet: fleet t: Redis at .* answers \(ACL user fleet\)/);
+    assert.match(doctor.stdout, /ok {4}fleet: persistence: appendonly yes/);
+    assert.match(doctor.stdout, /ok {4}fleet: pusher: [abc] \(fencing token/);
   });
 
   test("the pusher SIGKILLed mid-push: no ban lost, after each takeover one member writes", async () => {

@@ -11,7 +11,7 @@ import { done, failed } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
 import type { AgentTuning } from "../agent/command.ts";
 import type { FleetConfig } from "../config/index.ts";
-import { registerSecret, UsageError } from "../errors/base.ts";
+import { F2bError, registerSecret, UsageError } from "../errors/base.ts";
 import { runningAgentPid } from "../journal/index.ts";
 import { fleetKeys } from "./keys.ts";
 import { MemberAgent, PUSHER_DIR } from "./member-agent.ts";
@@ -118,7 +118,21 @@ export async function fleetView(
   }
 }
 
+/**
+ * This bundle's error classes are not the CLI's (each bundle has its own copy), so the CLI
+ * would not recognise them: they become an outcome here, with the usual exit codes.
+ */
 export async function fleetCommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
+  try {
+    return await fleetSubcommand(session, subcommand);
+  } catch (error) {
+    if (error instanceof UsageError) return { exitCode: 2, lines: [`fleet: ${error.toLine()}`] };
+    if (error instanceof F2bError) return failed(`fleet ${subcommand}: ${error.toLine()}`);
+    throw error;
+  }
+}
+
+async function fleetSubcommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
   const fleet = fleetOf(session);
   if (subcommand !== "status" && subcommand !== "leave") {
     throw new UsageError(`fleet needs "status" or "leave", not ${JSON.stringify(subcommand ?? "")}`, {

@@ -89,11 +89,19 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
         return (await multi.exec()) as unknown as Reply[];
       }),
     close: async () => {
-      try {
-        if (client.isOpen) await client.quit();
-      } catch {
+      // quit() waits for an answer that a disconnected client never gets (and then nothing
+      // keeps the process alive, so it would end without a word): destroy when not ready.
+      if (!client.isOpen) return;
+      if (!client.isReady) {
         client.destroy();
+        return;
       }
+      try {
+        await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000))]);
+      } catch {
+        // Destroyed below.
+      }
+      if (client.isOpen) client.destroy();
     },
   };
 }

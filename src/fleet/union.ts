@@ -99,18 +99,14 @@ export async function readUnion(
 export function mirrorUnion(journal: Journal, union: Map<string, UnionHold>, nowMs: number): number {
   const { state } = journal.load();
   const records: JournalRecord[] = [];
-  const seen = new Set<string>();
   for (const [target, entry] of state.holds) {
     for (const [source, reasons] of entry.bySource) {
       for (const [reason, hold] of reasons) {
         const key = `${target} ${source} ${reason}`;
         const wanted = union.get(key);
         if (!wanted) records.push({ t: "unban", at: nowMs, source, jail: reason, target });
-        else if (wanted.expiresAt !== hold.expiresAt) seen.add(key);
-        else {
-          seen.add(key);
-          union.delete(key);
-        }
+        // Same expiry: nothing to write; another expiry is written again below.
+        else if (wanted.expiresAt === hold.expiresAt) union.delete(key);
       }
     }
   }

@@ -151,6 +151,7 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
   const plans: Plan[] = [
     { path: cli, content: source(pkg, "dist/f2b-sophosxg.mjs"), mode: 0o755 },
     { path: join(libDir, "dist", "emulator.mjs"), content: source(pkg, "dist/emulator.mjs"), mode: 0o644 },
+    { path: join(libDir, "dist", "fleet.mjs"), content: source(pkg, "dist/fleet.mjs"), mode: 0o644 },
     {
       path: join(libDir, "action.d", "sophosxg.conf"),
       content: source(pkg, "action.d/sophosxg.conf"),

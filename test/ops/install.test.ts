@@ -17,6 +17,7 @@ after(() => tmp.cleanup());
 const FILES: Array<[string, number, string | undefined]> = [
   ["usr/local/lib/f2b-sophosxg/dist/f2b-sophosxg.mjs", 0o755, "dist/f2b-sophosxg.mjs"],
   ["usr/local/lib/f2b-sophosxg/dist/emulator.mjs", 0o644, "dist/emulator.mjs"],
+  ["usr/local/lib/f2b-sophosxg/dist/fleet.mjs", 0o644, "dist/fleet.mjs"],
   ["usr/local/lib/f2b-sophosxg/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
   ["usr/local/lib/f2b-sophosxg/systemd/f2b-sophosxg.service", 0o644, "systemd/f2b-sophosxg.service"],
   ["etc/fail2ban/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
@@ -38,7 +39,7 @@ test("--dry-run says what it would do and writes nothing", async () => {
   assert.equal(lines.length, FILES.length + 2, "one line per file, the bin link, a summary");
   for (const [path] of FILES)
     assert.match(result.stdout, new RegExp(`^would be created +${join(root, path)}`, "m"));
-  assert.match(lines.at(-1) ?? "", /dry run, 8 file\(s\) would change, nothing was written/);
+  assert.match(lines.at(-1) ?? "", /dry run, 9 file\(s\) would change, nothing was written/);
 });
 
 test("install places every file with its mode; a second run changes nothing; the config is never overwritten", async () => {

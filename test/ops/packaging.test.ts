@@ -55,6 +55,7 @@ test("npm pack + npm install -g --offline gives a working f2b-sophosxg", async (
   for (const file of [
     "dist/f2b-sophosxg.mjs",
     "dist/emulator.mjs",
+    "dist/fleet.mjs",
     "action.d/sophosxg.conf",
     "systemd/f2b-sophosxg.service",
   ]) {

@@ -156,6 +156,7 @@ async function fleetSubcommand(session: Session, subcommand: string | undefined)
       ["HLEN", keys.holds(fleet.member)],
       ["DEL", keys.holds(fleet.member)],
       ["HDEL", keys.members, fleet.member],
+      ["HSET", keys.left, fleet.member, String(Date.now())],
       ["INCR", keys.version],
     ]);
     return done(

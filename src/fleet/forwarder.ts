@@ -38,6 +38,11 @@ export class Forwarder {
     const holds = memberHoldsOf(this.journal.load().state, now / 1000);
     const key = this.keys.holds(this.member);
     try {
+      // A Redis that restarted without its data (or was flushed) has another count: read the
+      // hash back, so this forward writes it whole, in the same transaction as the heartbeat.
+      if (this.remote && Number(await this.redis.command(["HLEN", key])) !== this.remote.size) {
+        this.remote = undefined;
+      }
       this.remote ??= hashOf(await this.redis.command(["HGETALL", key]));
       const set: string[] = [];
       for (const [field, value] of holds) if (this.remote.get(field) !== value) set.push(field, value);
@@ -46,10 +51,8 @@ export class Forwarder {
       if (set.length > 0) commands.push(["HSET", key, ...set]);
       if (deleted.length > 0) commands.push(["HDEL", key, ...deleted]);
       const seen = JSON.stringify({ seenAt: now, until: latestExpiry(holds) });
-      commands.push(["HSET", this.keys.members, this.member, seen]);
+      commands.push(["HSET", this.keys.members, this.member, seen], ["HDEL", this.keys.left, this.member]);
       if (set.length + deleted.length > 0) commands.push(["INCR", this.keys.version]);
-      // A Redis that restarted without its data (or was flushed) answers with another count:
-      // read the hash back and write it whole on the next forward.
       commands.push(["HLEN", key]);
       const replies = await this.redis.transaction(commands);
       this.remote = Number(replies.at(-1)) === holds.size ? holds : undefined;

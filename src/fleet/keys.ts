@@ -7,6 +7,9 @@
  *   lease           string "<member>:<token>", SET NX PX: who may write to the firewall
  *   fence           string INCR: the next fencing token
  *   fence:high      string the highest token that has passed the gate (see lease.ts)
+ *   left            hash   member → when it left or expired (ms): only then are the holds of a
+ *                          member missing from `members` released (a Redis that came back empty
+ *                          has lost `members` too, and must not unban everything)
  */
 export interface FleetKeys {
   holds(member: string): string;
@@ -15,6 +18,7 @@ export interface FleetKeys {
   lease: string;
   fence: string;
   fenceHigh: string;
+  left: string;
 }
 
 export function fleetKeys(fleet: string): FleetKeys {
@@ -26,6 +30,7 @@ export function fleetKeys(fleet: string): FleetKeys {
     lease: `${base}lease`,
     fence: `${base}fence`,
     fenceHigh: `${base}fence:high`,
+    left: `${base}left`,
   };
 }
 

@@ -52,6 +52,8 @@ export class MemberAgent {
   private redisFailing = false;
   private pusher: Agent | undefined;
   private lastVersion: string | undefined;
+  /** After a takeover on a Redis that lost its data: no mirror before this (epoch ms). */
+  private startNotBefore: number | undefined;
   private loop: Promise<void> | undefined;
   private readonly keys;
   private readonly forwarder: Forwarder;
@@ -172,9 +174,11 @@ export class MemberAgent {
       held = this.lease.held;
     }
     if (!held) {
+      this.startNotBefore = undefined;
       await this.stopPusher("lost the lease");
       return;
     }
+    if (!this.pusher && !(await this.unionLooksComplete())) return;
     try {
       const version = String(await this.options.redis.command(["GET", this.keys.version]));
       if (version !== this.lastVersion || !this.pusher) {
@@ -191,6 +195,29 @@ export class MemberAgent {
       return;
     }
     if (!this.pusher && !this.stopping) this.startPusher();
+  }
+
+  /**
+   * `fence:high` is written by every pusher's gate and never deleted: when it is missing while
+   * this host's pusher journal holds bans, Redis lost its data (restarted without persistence,
+   * flushed) and the members are still re-forwarding. The union read now would be short, and the
+   * first reconcile would remove the missing bans from the firewall: wait a few heartbeats.
+   */
+  private async unionLooksComplete(): Promise<boolean> {
+    const now = Date.now();
+    if (this.startNotBefore === undefined) {
+      let lost = false;
+      try {
+        lost =
+          (await this.options.redis.command(["GET", this.keys.fenceHigh])) === null &&
+          this.pusherJournal.load().state.holds.size > 0;
+      } catch {
+        return false;
+      }
+      this.startNotBefore = lost ? now + 3 * HEARTBEAT_MS : now;
+      if (lost) this.options.log("fleet: Redis lost its data; waiting for the members to forward again");
+    }
+    return now >= this.startNotBefore;
   }
 
   private startPusher(): void {
@@ -212,6 +239,7 @@ export class MemberAgent {
     if (!pusher) return;
     this.pusher = undefined;
     this.lastVersion = undefined;
+    this.startNotBefore = undefined;
     this.options.log(`fleet: ${this.options.fleet.member} stops pushing (${why})`);
     await pusher.stop();
   }

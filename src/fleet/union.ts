@@ -48,33 +48,55 @@ export function parseMembers(reply: Map<string, string>): MemberInfo[] {
 
 /** Deletes a member's hash and entry unless it reported again since `seen` (a compare in one script). */
 const FORGET = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('DEL', KEYS[2]); redis.call('INCR', KEYS[3]); return 1 end
+redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('DEL', KEYS[2]); redis.call('INCR', KEYS[3]);
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]); return 1 end
 return 0`;
+
+/** Tombstones older than this are dropped (a pusher journal older than that is not trusted anyway). */
+const TOMBSTONE_MS = 30 * 86_400_000;
+
+export interface Union {
+  holds: Map<string, UnionHold>;
+  /** Members with an entry in `members`: their missing holds are released. */
+  present: Set<string>;
+  /** Members that left or expired: their holds are released too. */
+  left: Set<string>;
+}
 
 export async function readUnion(
   redis: FleetRedis,
   keys: FleetKeys,
   nowMs: number,
   log: (line: string) => void,
-): Promise<Map<string, UnionHold>> {
+): Promise<Union> {
   const rawMembers = hashOf(await redis.command(["HGETALL", keys.members]));
   const union = new Map<string, UnionHold>();
+  const present = new Set<string>();
+  const left = new Set<string>();
+  for (const [member, at] of hashOf(await redis.command(["HGETALL", keys.left]))) {
+    if (Number(at) + TOMBSTONE_MS < nowMs) await redis.command(["HDEL", keys.left, member]);
+    else left.add(member);
+  }
   for (const info of parseMembers(rawMembers)) {
     // Silent past its last hold's expiry: nothing of it can matter any more.
     if (info.until !== null && info.until * 1000 < nowMs && info.seenAt + 60_000 < nowMs) {
       const forgot = await redis.command([
         "EVAL",
         FORGET,
-        "3",
+        "4",
         keys.members,
         keys.holds(info.member),
         keys.version,
+        keys.left,
         info.member,
         rawMembers.get(info.member) ?? "",
+        String(nowMs),
       ]);
       if (Number(forgot) === 1) log(`fleet: member ${info.member} expired (silent, every hold over)`);
+      left.add(info.member);
       continue;
     }
+    present.add(info.member);
     const holds = hashOf(await redis.command(["HGETALL", keys.holds(info.member)]));
     for (const [field, text] of holds) {
       const parsed = parseHoldField(field);
@@ -92,19 +114,27 @@ export async function readUnion(
       });
     }
   }
-  return union;
+  return { holds: union, present, left };
 }
 
 /** Appends what makes the pusher's journal hold exactly the union; returns the number of records. */
-export function mirrorUnion(journal: Journal, union: Map<string, UnionHold>, nowMs: number): number {
+export function mirrorUnion(journal: Journal, fleet: Union, nowMs: number): number {
   const { state } = journal.load();
+  const union = fleet.holds;
+  const released = (source: string) => {
+    const member = source.slice(FLEET_SOURCE_PREFIX.length);
+    return fleet.present.has(member) || fleet.left.has(member);
+  };
   const records: JournalRecord[] = [];
   for (const [target, entry] of state.holds) {
     for (const [source, reasons] of entry.bySource) {
       for (const [reason, hold] of reasons) {
         const key = `${target} ${source} ${reason}`;
         const wanted = union.get(key);
-        if (!wanted) records.push({ t: "unban", at: nowMs, source, jail: reason, target });
+        if (!wanted) {
+          // A member that is neither reporting nor gone (Redis came back empty) keeps its holds.
+          if (released(source)) records.push({ t: "unban", at: nowMs, source, jail: reason, target });
+        }
         // Same expiry: nothing to write; another expiry is written again below.
         else if (wanted.expiresAt === hold.expiresAt) union.delete(key);
       }

@@ -161,6 +161,32 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     await waitUntil("the wave is on the firewall", () => onFirewall(emu, wave), 20_000);
   });
 
+  test("a Redis that comes back empty unbans nothing; the members refill it", async () => {
+    const held = groupMembers(emu, GROUP_V4).length;
+    assert.ok(held > 0);
+    let lowest = held;
+    redis.cli("FLUSHALL");
+    await waitUntil(
+      "every member has forwarded its holds again",
+      () => {
+        lowest = Math.min(lowest, groupMembers(emu, GROUP_V4).length);
+        return (
+          NAMES.every((n) => Number(redis.cli("HLEN", `f2b:t:holds:${n}`)) > 0) &&
+          pusherOf(redis) !== undefined
+        );
+      },
+      15_000,
+    );
+    // Long enough for a pusher to have mirrored the refilled union and pushed.
+    const until = Date.now() + 1500;
+    await waitUntil("a quiet second and a half", () => {
+      lowest = Math.min(lowest, groupMembers(emu, GROUP_V4).length);
+      return Date.now() > until;
+    });
+    assert.equal(lowest, held, "no address was unbanned meanwhile");
+    assert.equal(groupMembers(emu, GROUP_V4).length, held);
+  });
+
   test("a member that cannot reach Redis keeps its bans and forwards them once it can", async () => {
     const lonely = new Member("d", `${temp.dir}/d`, emu, redis, 1);
     lonely.start();

@@ -69,6 +69,14 @@ const versionOnly = {
   },
 };
 
+/** Keeps the fleet (and its Redis client) out of the CLI bundle: only the agent and `fleet` load dist/fleet.mjs. */
+const fleetOutside = {
+  name: "fleet-outside",
+  setup(b) {
+    b.onResolve({ filter: /\/fleet\/command\.ts$/ }, () => ({ path: "./fleet.mjs", external: true }));
+  },
+};
+
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -92,7 +100,7 @@ try {
   await build({
     ...common,
     entryPoints: { cli: "src/cli/main.ts" },
-    plugins: [versionOnly, emulatorOutside, metricsOutside],
+    plugins: [versionOnly, emulatorOutside, metricsOutside, fleetOutside],
   });
   // The entry needs no `require` (no CommonJS dependency): no banner, nothing more to load.
   // Whitespace and syntax minified (names kept): less for Node to read and parse at every ban.
@@ -114,6 +122,11 @@ try {
       index: "src/index.ts",
       metrics: "src/metrics/exporter/index.ts",
     },
+  });
+  await build({
+    ...common,
+    entryPoints: { fleet: "src/fleet/command.ts" },
+    plugins: [versionOnly, emulatorOutside],
   });
   const tsc = spawnSync(
     process.execPath,

@@ -90,6 +90,8 @@ function lineOf(error: F2bError): string {
   return error.toLine();
 }
 
+export const FLEET_FORWARDS = "this fleet member's agent forwards it to the fleet (only the pusher writes)";
+
 /**
  * With an agent alive, a hook only journals: no network on Fail2ban's path. Without one, the
  * hook delivers itself. Returns the line that says which happened.
@@ -98,6 +100,8 @@ export async function deliverOrLeaveToAgent(
   session: Session,
   options: { first?: () => Promise<void>; target?: string } = {},
 ): Promise<string> {
+  // Fleet mode: only the fleet's pusher writes to the firewall; the member's agent forwards.
+  if (session.config.fleet) return FLEET_FORWARDS;
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return leftToAgent(agent);
   const others = session.siblings();

@@ -10,7 +10,7 @@ import { FAMILIES } from "../address/index.ts";
 import { beforeDeadline, deliverPending } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
 import { lockUntil, runningAgentPid } from "../journal/index.ts";
-import { describeDelivery } from "./deliver-now.ts";
+import { describeDelivery, FLEET_FORWARDS } from "./deliver-now.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
@@ -33,6 +33,7 @@ export async function flush(session: Session, request: FlushRequest): Promise<Ac
       ...(request.family ? { family: request.family } : {}),
     },
   ]);
+  if (session.config.fleet) return done(`flush (${scope}) journaled; ${FLEET_FORWARDS}`);
   const agent = runningAgentPid(session.journal.dir);
   if (agent !== undefined) return done(`flush (${scope}) journaled; the agent (pid ${agent}) delivers it`);
   const lock = await lockUntil(session.deliveryLockPath, session.deadline);

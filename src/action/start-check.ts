@@ -5,11 +5,13 @@
  */
 import { beforeDeadline } from "../delivery/index.ts";
 import { ensureGroups } from "../targets/sophos/index.ts";
-import { deliverNow, describeDelivery } from "./deliver-now.ts";
+import { deliverNow, describeDelivery, FLEET_FORWARDS } from "./deliver-now.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
 export async function start(session: Session): Promise<ActionOutcome> {
+  // Fleet mode: the pusher creates the groups; a member never writes to the firewall itself.
+  if (session.config.fleet && !session.dryRun) return done(`start: fleet member; ${FLEET_FORWARDS}`);
   const checks = await beforeDeadline(
     session.target.ensureGroups({ create: true }),
     session.deadline,

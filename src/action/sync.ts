@@ -47,6 +47,13 @@ export async function sync(session: Session, options: SyncOptions): Promise<Acti
     const rebuilt = await rebuildFromFail2ban(session, { dryRun: options.dryRun });
     options.print(rebuilt);
   }
+  // Fleet mode: this host's journal holds only its own bans; reconciling the firewall with it
+  // would remove every other member's. The fleet's pusher reconciles with the union.
+  if (session.config.fleet) {
+    return done(
+      "sync: fleet member: the fleet's pusher reconciles the firewall (see `f2b-sophosxg fleet status`)",
+    );
+  }
   const base = { client: session.firewall(), journal: session.journal, naming: session.naming };
   if (options.dryRun) {
     const plan = await planReconcile({ ...base, dryRun: true });

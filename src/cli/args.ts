@@ -24,8 +24,9 @@ export function parseCommand(argv: string[]): ParsedCommand | EarlyExit {
       hint: `use one of ${COMMANDS.map((c) => c.name).join(", ")}`,
     });
   }
+  const subcommand = command.subcommands === undefined ? undefined : extra.shift();
   if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-  const line = commandLine(values, name, takes(command, "ip"), scopedTo("ip"));
+  const line = { ...commandLine(values, name, takes(command, "ip"), scopedTo("ip")), subcommand };
   return { name: command.name, command, args: command.parse(line) } as ParsedCommand;
 }
 /** `ban and unban`: the commands that take a scoped option. */

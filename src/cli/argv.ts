@@ -149,6 +149,7 @@ export function commandLine(
     root: values.root,
     firewall: firewallName(values.firewall),
     removeOurs: removeOurs(name, values["remove-ours"] === true),
+    subcommand: undefined,
   };
   return line;
 }

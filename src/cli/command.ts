@@ -25,6 +25,8 @@ export interface CommandLine {
   firewall: string | undefined;
   /** `sync --remove-ours`: remove every object of ours from the firewall (retiring it). */
   removeOurs: boolean;
+  /** The word after the command's name, for a command that declares `subcommands` (`fleet status`). */
+  subcommand: string | undefined;
 }
 
 export interface CliContext {
@@ -42,6 +44,8 @@ interface Described<Name extends string> {
   synopsis?: string;
   /** Its line in `--help`. */
   help: string;
+  /** The words it takes after its name (`fleet status|leave`); none when absent. */
+  subcommands?: readonly string[];
   /** The options it uses (for the manual; every command accepts the unscoped ones). */
   options: readonly OptionName[];
 }

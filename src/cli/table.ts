@@ -14,6 +14,7 @@ import { bouncerCommand } from "./commands/bouncer.ts";
 import { checkCommand } from "./commands/check.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { emulatorCommand } from "./commands/emulator.ts";
+import { fleetCommand } from "./commands/fleet.ts";
 import { flushCommand } from "./commands/flush.ts";
 import { installCommand } from "./commands/install.ts";
 import { listCommand } from "./commands/list.ts";
@@ -35,6 +36,7 @@ export const COMMANDS = [
   statusCommand,
   agentCommand,
   bouncerCommand,
+  fleetCommand,
   listCommand,
   doctorCommand,
   installCommand,

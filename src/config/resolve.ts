@@ -9,6 +9,7 @@ import { type Connection, resolveConnection } from "./connection.ts";
 import { resolveCrowdsec } from "./crowdsec.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { resolveFirewalls } from "./firewalls.ts";
+import { type FleetConfig, resolveFleet } from "./fleet.ts";
 import type { KeyCheck } from "./key-check.ts";
 import { parseListen } from "./listen.ts";
 import { CONFIG_CANDIDATES, CONFIG_ENV_VAR, resolveConfigPath } from "./paths.ts";
@@ -68,6 +69,12 @@ export async function resolveConfig(
     : undefined;
   problems.push(...(crowdsec?.problems ?? []));
   warnings.push(...(crowdsec?.warnings ?? []));
+  let fleet: FleetConfig | undefined;
+  if (values.fleet !== undefined) {
+    const resolved = await resolveFleet(values.fleet, { file: path, configDir, env, checkPermissions });
+    problems.push(...resolved.problems);
+    fleet = resolved.fleet;
+  }
 
   if (problems.length > 0 || connection === undefined) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
@@ -87,6 +94,7 @@ export async function resolveConfig(
     ...(firewalls === undefined ? {} : { firewalls }),
     ...metricsOf(values),
     ...(crowdsec?.crowdsec ? { crowdsec: crowdsec.crowdsec } : {}),
+    ...(fleet === undefined ? {} : { fleet }),
   };
   return { config, path, warnings };
 }

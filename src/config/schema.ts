@@ -8,6 +8,7 @@ import { hasAnyControlCharacter } from "../address/index.ts";
 import { firewallNameProblem } from "../protocol/index.ts";
 import { prefixProblem } from "../targets/sophos/names.ts";
 import { crowdsecSchema } from "./crowdsec-schema.ts";
+import { fleetSchema } from "./fleet-schema.ts";
 import { parseListen } from "./listen.ts";
 
 const text = () => v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
@@ -96,6 +97,8 @@ export const keySchemas = {
     v.minLength(1, "must name at least one firewall (or leave the key out)"),
     v.maxLength(32, "must name at most 32 firewalls"),
   ),
+  // A problem inside it is reported as e.g. "fleet.redis_url" (issues.ts).
+  fleet: fleetSchema,
 } as const;
 
 export type ConfigKey = keyof typeof keySchemas;

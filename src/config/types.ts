@@ -1,5 +1,8 @@
 /** The resolved configuration, as the rest of the program uses it. */
 import type { IpFamily } from "../address/index.ts";
+import type { FleetConfig } from "./fleet.ts";
+
+export type { FleetConfig } from "./fleet.ts";
 
 /** How the firewall's certificate is checked (see `src/sophos/types.ts` `TlsMode`). */
 export type TlsConfig =
@@ -46,6 +49,8 @@ export interface Config {
   metrics?: { host: string; port: number; staleAfterMs: number };
   /** The CrowdSec source (the `crowdsec` section), when configured. */
   crowdsec?: CrowdsecConfig;
+  /** Set when this host is a member of a fleet (docs/fleet.md). */
+  fleet?: FleetConfig;
 }
 
 /** The resolved `crowdsec` section (see src/config/crowdsec.ts and docs/crowdsec.md). */

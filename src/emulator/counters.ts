@@ -32,6 +32,8 @@ export function newCounters(): Counters {
 export interface RequestLogEntry {
   at: string;
   caller: string;
+  /** The API user that logged in, when one did. */
+  user?: string;
   via: string;
   kind: "read" | "write";
   outcome: string;

@@ -32,6 +32,7 @@ export interface DispatchContext {
   behaviour: BehaviourSwitches;
   username: string;
   password: string;
+  extraUsers: { username: string; password: string }[];
   apiVersion: string;
   faults: FaultState;
   counters: Counters;
@@ -48,6 +49,8 @@ export interface DispatchResult {
   /** Whether stored objects may have changed (persist after). */
   changed: boolean;
   outcome: string;
+  /** The API user that logged in (absent when the login failed or never happened). */
+  user?: string;
 }
 
 const WRITE_OPS = new Set(["Set", "Remove"]);
@@ -111,7 +114,8 @@ export function dispatch(ctx: DispatchContext, reqxml: string | undefined, calle
     }
   }
   const outcome = entityFault ? `injected-${entityFault.code}` : "ok";
-  return { body: responseDocument(apiVersion, blocks), kind, entities, changed, outcome };
+  const user = child(child(root, "Login")!, "Username")?.text ?? "";
+  return { body: responseDocument(apiVersion, blocks), kind, entities, changed, outcome, user };
 }
 
 function writeCount(op: XmlElement): number {
@@ -129,9 +133,14 @@ function loginAccepted(login: XmlElement | undefined, ctx: DispatchContext): boo
   // The encrypted password form is not emulated: such a login fails.
   if (password === undefined || password.attrs.passwordform === "encrypt") return false;
   const username = child(login, "Username")?.text ?? "";
-  const userOk = timingSafeEqual(digest(username), digest(ctx.username));
-  const passwordOk = timingSafeEqual(digest(password.text), digest(ctx.password));
-  return userOk && passwordOk;
+  let accepted = false;
+  // Every user is compared (no early exit), so the time taken does not tell which one matched.
+  for (const user of [{ username: ctx.username, password: ctx.password }, ...ctx.extraUsers]) {
+    const userOk = timingSafeEqual(digest(username), digest(user.username));
+    const passwordOk = timingSafeEqual(digest(password.text), digest(user.password));
+    if (userOk && passwordOk) accepted = true;
+  }
+  return accepted;
 }
 
 /** The request entity's transactionid, when the firewall is taken to echo it (reference §10.6). */

@@ -109,6 +109,7 @@ class Emulator implements RunningEmulator {
     this.latencySettings = { ...NO_LATENCY, ...options.latency };
     this.controlSecret = options.controlSecret ?? randomBytes(24).toString("base64url");
     registerSecret(options.password);
+    for (const user of options.extraUsers ?? []) registerSecret(user.password);
   }
 
   async init(): Promise<void> {
@@ -340,7 +341,7 @@ class Emulator implements RunningEmulator {
       if (result.changed) await this.persistNow();
       const wait = latencyFor(this.latencySettings, result.kind, result.entities);
       await sleep(wait);
-      this.record(caller, read.via, result.kind, result.outcome, result.entities, started);
+      this.record(caller, read.via, result.kind, result.outcome, result.entities, started, result.user);
       if (res.destroyed) return;
       res.writeHead(200, { "Content-Type": "text/xml; charset=UTF-8" });
       res.end(result.body);
@@ -358,6 +359,7 @@ class Emulator implements RunningEmulator {
       behaviour: this.behaviour,
       username: this.options.username ?? "admin",
       password: this.options.password ?? "admin",
+      extraUsers: this.options.extraUsers ?? [],
       apiVersion: this.options.apiVersion ?? "2000.2",
       faults: this.faultState,
       counters: this.counters,
@@ -374,10 +376,12 @@ class Emulator implements RunningEmulator {
     outcome: string,
     entities: number,
     started: number,
+    user?: string,
   ) {
     this.log.push({
       at: new Date(started).toISOString(),
       caller,
+      ...(user === undefined ? {} : { user }),
       via,
       kind,
       outcome,

@@ -134,6 +134,8 @@ export interface EmulatorOptions {
   port?: number;
   username?: string;
   password?: string;
+  /** More API users besides `username` (a fleet's members each log in as their own); the request log names who wrote. */
+  extraUsers?: { username: string; password: string }[];
   /** Persist objects here as JSON (atomically: temp file + rename). In memory without it. */
   statePath?: string;
   latency?: Partial<LatencySettings>;

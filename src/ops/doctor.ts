@@ -106,6 +106,11 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
       const { crowdsecDoctorSteps } = await import("../sources/crowdsec/doctor-steps.ts");
       await crowdsecDoctorSteps((...line) => report.line(...line), config.crowdsec, config.stateDir);
     }
+    // Fleet hook point: Redis reachable, auth, persistence, pusher, members (src/fleet/).
+    if (config.fleet) {
+      const fleet = await (await import("../fleet/command.ts")).fleetDoctor(config.fleet);
+      for (const line of fleet.lines) report.line(line.ok ? "ok" : "FAIL", "fleet", line.text);
+    }
   }
   const fail2banDir = options.fail2banDir ?? env[FAIL2BAN_DIR_ENV] ?? DEFAULT_FAIL2BAN_DIR;
   // A CrowdSec bouncer needs no Fail2ban at all.

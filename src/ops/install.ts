@@ -162,6 +162,7 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
     dist("emulator.mjs", 0o644),
     dist("probe.mjs", 0o644),
     dist("metrics.mjs", 0o644),
+    dist("fleet.mjs", 0o644),
     ...["sfos-20.json", "sfos-22.json"].map((name) => ({
       path: join(libDir, "profiles", name),
       content: source(pkg, `profiles/${name}`),

@@ -23,6 +23,7 @@ const FILES: Array<[string, number, string | undefined]> = [
   ["usr/local/lib/f2b-sophosxg/dist/metrics.mjs", 0o644, "dist/metrics.mjs"],
   ["usr/local/lib/f2b-sophosxg/profiles/sfos-20.json", 0o644, "profiles/sfos-20.json"],
   ["usr/local/lib/f2b-sophosxg/profiles/sfos-22.json", 0o644, "profiles/sfos-22.json"],
+  ["usr/local/lib/f2b-sophosxg/dist/fleet.mjs", 0o644, "dist/fleet.mjs"],
   ["usr/local/lib/f2b-sophosxg/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
   ["usr/local/lib/f2b-sophosxg/systemd/f2b-sophosxg.service", 0o644, "systemd/f2b-sophosxg.service"],
   ["etc/fail2ban/action.d/sophosxg.conf", 0o644, "action.d/sophosxg.conf"],
@@ -44,7 +45,7 @@ test("--dry-run says what it would do and writes nothing", async () => {
   assert.equal(lines.length, FILES.length + 2, "one line per file, the bin link, a summary");
   for (const [path] of FILES)
     assert.match(result.stdout, new RegExp(`^would be created +${join(root, path)}`, "m"));
-  assert.match(lines.at(-1) ?? "", /dry run, 14 file\(s\) would change, nothing was written/);
+  assert.match(lines.at(-1) ?? "", /dry run, 15 file\(s\) would change, nothing was written/);
 });
 
 test("install places every file with its mode; a second run changes nothing; the config is never overwritten", async () => {

@@ -60,6 +60,7 @@ test("npm pack + npm install -g --offline gives a working f2b-sophosxg", async (
     "dist/f2b-sophosxg.1",
     "dist/probe.mjs",
     "profiles/sfos-22.json",
+    "dist/fleet.mjs",
     "action.d/sophosxg.conf",
     "systemd/f2b-sophosxg.service",
   ]) {

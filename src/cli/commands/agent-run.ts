@@ -28,6 +28,8 @@ export async function runAgent(
     });
   }
   const tuning = agentTuningFromEnv();
+  // A fleet member runs the member agent (src/fleet/), bundled apart with its Redis client.
+  if (config.fleet) return (await import("../../fleet/command.ts")).runFleetAgent(session, log, tuning);
   const firewalls = [session, ...session.siblings()];
   const several = session.severalFirewalls;
   if (several && firewalls.length !== (config.firewalls?.length ?? 1)) {

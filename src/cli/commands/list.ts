@@ -15,6 +15,8 @@ export const listCommand = defineCommand({
   }),
   run: (args, context) =>
     withSession(context, { ...args, hook: false, eachFirewall: { json: args.json } }, async (session) => {
+      if (session.config.fleet)
+        return (await import("../../fleet/command.ts")).fleetView(session, "list", args.json);
       const { list } = await import("../../ops/list.ts");
       return list(session, { json: args.json });
     }),

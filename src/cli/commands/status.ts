@@ -15,6 +15,9 @@ export const statusCommand = defineCommand({
   }),
   run: (args, context) =>
     withSession(context, { ...args, hook: false, eachFirewall: { json: args.json } }, async (session) => {
+      // A fleet member: the fleet's desired state lives in the pusher's journal (docs/fleet.md).
+      if (session.config.fleet)
+        return (await import("../../fleet/command.ts")).fleetView(session, "status", args.json);
       const { status } = await import("../../action/status.ts");
       return status(session, { json: args.json });
     }),

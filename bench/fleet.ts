@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:fleet [-- --members 10 --bans 100 --time-scale 0.01]`: a fleet of members
+ * (agents as processes, one real redis-server, the emulator with the realistic latency profile
+ * time-scaled) each journals its bans at once; measures the firewall requests, the time from the
+ * last journaled ban until the firewall holds them all (wall clock, firewall latency time-scaled;
+ * the agents run with the tests' fast timings: quiet 50 ms, max delay 500 ms; batch 100, the
+ * product default), and Redis commands per ban (heartbeats and the pusher's polling included).
+ */
+import { parseArgs } from "node:util";
+import { REALISTIC_LATENCY } from "../src/emulator/options.ts";
+import { Journal } from "../src/journal/index.ts";
+import { Member, pusherOf, startFleetFirewall } from "../test/fleet/helpers.ts";
+import { GROUP_V4, groupMembers, tempDir } from "../test/support/harness.ts";
+import { REDIS_MISSING, TestRedis } from "../test/support/redis.ts";
+import { waitUntil } from "../test/support/wait.ts";
+
+const { values } = parseArgs({
+  options: {
+    members: { type: "string", default: "10" },
+    bans: { type: "string", default: "100" },
+    "time-scale": { type: "string", default: "0.01" },
+  },
+});
+if (REDIS_MISSING) {
+  console.error("skipped: redis-server not installed (apt-get install -y redis-server)");
+  process.exit(0);
+}
+const memberCount = Number(values.members);
+const bans = Number(values.bans);
+const temp = tempDir("f2b-bench-fleet");
+const redis = await TestRedis.start(temp.dir);
+const names = Array.from({ length: memberCount }, (_, i) => `m${i}`);
+const emu = await startFleetFirewall(names);
+emu.setLatency({ ...REALISTIC_LATENCY, timeScale: Number(values["time-scale"]) });
+const members = names.map((n) => new Member(n, `${temp.dir}/${n}`, emu, redis));
+try {
+  for (const m of members) m.start();
+  await waitUntil("a pusher is elected", () => pusherOf(redis) !== undefined, 30_000);
+  await waitUntil("the pusher's first reconcile", () => emu.requestLog().length > 0, 30_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  const requestsBefore = emu.requestLog().length;
+  const commandsBefore = Number(redis.cli("INFO", "stats").match(/total_commands_processed:(\d+)/)?.[1]);
+  const started = Date.now();
+  members.forEach((m, i) => {
+    const journal = new Journal(`${m.dir}/state`);
+    const now = Date.now();
+    journal.append(
+      Array.from({ length: bans }, (_, j) => ({
+        t: "ban" as const,
+        at: now,
+        jail: "sshd",
+        target: `10.${i}.${j >> 8}.${j & 255}`,
+        family: "IPv4" as const,
+        expiresAt: null,
+      })),
+    );
+  });
+  const lastJournaled = Date.now();
+  const total = memberCount * bans;
+  await waitUntil("the firewall holds every ban", () => groupMembers(emu, GROUP_V4).length >= total, 120_000);
+  const onFirewall = Date.now();
+  const log = emu.requestLog().slice(requestsBefore);
+  const commandsAfter = Number(redis.cli("INFO", "stats").match(/total_commands_processed:(\d+)/)?.[1]);
+  const writes = log.filter((e) => e.kind === "write");
+  console.log(
+    JSON.stringify(
+      {
+        members: memberCount,
+        bansPerMember: bans,
+        timeScale: Number(values["time-scale"]),
+        journalingMs: lastJournaled - started,
+        lastBanToFirewallMs: onFirewall - lastJournaled,
+        firewallRequests: log.length,
+        firewallWrites: writes.length,
+        writers: [...new Set(writes.map((e) => e.user))],
+        // Includes every member's heartbeat and the pusher's polling over the whole interval.
+        redisCommandsPerBan: Number(((commandsAfter - commandsBefore) / total).toFixed(2)),
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  for (const m of members) await m.stop();
+  await emu.close();
+  await redis.stop("SIGTERM");
+  temp.cleanup();
+}

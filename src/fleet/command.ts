@@ -1,0 +1,168 @@
+/**
+ * The fleet's commands, bundled apart (dist/fleet.mjs, with the Redis client) and loaded only
+ * by the agent and `fleet …`: a hook never loads them.
+ *   agent            the member agent (forward, lease, push)
+ *   fleet status     Redis, persistence, pusher, members
+ *   fleet leave      release this member's holds from the fleet (its agent must be stopped)
+ */
+import { join } from "node:path";
+import type { ActionOutcome } from "../action/outcome.ts";
+import { done, failed } from "../action/outcome.ts";
+import type { Session } from "../action/session.ts";
+import type { AgentTuning } from "../agent/tuning.ts";
+import type { FleetConfig } from "../config/index.ts";
+import { F2bError, registerSecret, UsageError } from "../errors/base.ts";
+import { runningAgentPid } from "../journal/index.ts";
+import { fleetKeys } from "./keys.ts";
+import { MemberAgent, PUSHER_DIR } from "./member-agent.ts";
+import { connectFleetRedis } from "./redis.ts";
+import { fleetStatus } from "./status.ts";
+
+/** This bundle has its own copy of the secret registry: register what the CLI's copy knows. */
+function fleetOf(session: Session): FleetConfig {
+  const fleet = session.config.fleet;
+  if (!fleet)
+    throw new UsageError("this host is not a fleet member", {
+      hint: 'add a "fleet" section to the config (docs/fleet.md)',
+    });
+  registerSecret(session.config.password);
+  if (fleet.redisPassword !== undefined) registerSecret(fleet.redisPassword);
+  return fleet;
+}
+
+export async function runFleetAgent(
+  session: Session,
+  log: (line: string) => void,
+  tuning: AgentTuning,
+): Promise<number> {
+  const fleet = fleetOf(session);
+  const redis = await connectFleetRedis(fleet);
+  const agent = new MemberAgent({
+    fleet,
+    redis,
+    journal: session.journal,
+    target: session.target,
+    agent: { batchSize: session.config.maxEntitiesPerRequest, backoff: tuning.backoff, ...tuning.timing },
+    log,
+  });
+  agent.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`fleet: ${signal} received, finishing the current round`);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolve();
+    };
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
+  });
+  await agent.stop();
+  await redis.close();
+  return 0;
+}
+
+/** For doctor: each fleet line with whether it is fine. */
+export async function fleetDoctor(fleet: FleetConfig): Promise<{ lines: { ok: boolean; text: string }[] }> {
+  if (fleet.redisPassword !== undefined) registerSecret(fleet.redisPassword);
+  const redis = await connectFleetRedis(fleet);
+  try {
+    const status = await fleetStatus(fleet, redis);
+    return {
+      lines: status.lines.map((text) => ({
+        ok: !/FAILED|appendonly no|pusher: none/.test(text),
+        text: text.trim(),
+      })),
+    };
+  } finally {
+    await redis.close();
+  }
+}
+
+/** `status` and `list` of a fleet member look at the pusher's journal (the fleet's union as last mirrored here). */
+export function pusherStateDir(stateDir: string): string {
+  return join(stateDir, PUSHER_DIR);
+}
+
+/**
+ * `status` and `list` on a fleet member: the member's own journal never records what is on the
+ * firewall (only the pusher's does), so they read the pusher's journal on this host, and status
+ * adds the fleet's lines. On a member that has never been the pusher that journal is empty.
+ */
+export async function fleetView(
+  session: Session,
+  what: "status" | "list",
+  json: boolean,
+): Promise<ActionOutcome> {
+  const fleet = fleetOf(session);
+  const { Session: SessionClass } = await import("../action/session.ts");
+  const pusher = new SessionClass({
+    config: { ...session.config, stateDir: pusherStateDir(session.config.stateDir) },
+    budgetMs: session.deadline - Date.now(),
+  });
+  try {
+    if (what === "list") return await (await import("../ops/list.ts")).list(pusher, { json });
+    const local = await (await import("../action/status.ts")).status(pusher, { json });
+    if (json) return local;
+    const redis = await connectFleetRedis(fleet);
+    try {
+      const status = await fleetStatus(fleet, redis);
+      const lines = [...local.lines, ...status.lines];
+      return status.ok ? done(...lines) : failed(...lines);
+    } finally {
+      await redis.close();
+    }
+  } finally {
+    pusher.close();
+  }
+}
+
+/**
+ * This bundle's error classes are not the CLI's (each bundle has its own copy), so the CLI
+ * would not recognise them: they become an outcome here, with the usual exit codes.
+ */
+export async function fleetCommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
+  try {
+    return await fleetSubcommand(session, subcommand);
+  } catch (error) {
+    if (error instanceof UsageError) return { exitCode: 2, lines: [`fleet: ${error.toLine()}`] };
+    if (error instanceof F2bError) return failed(`fleet ${subcommand}: ${error.toLine()}`);
+    throw error;
+  }
+}
+
+async function fleetSubcommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
+  const fleet = fleetOf(session);
+  if (subcommand !== "status" && subcommand !== "leave") {
+    throw new UsageError(`fleet needs "status" or "leave", not ${JSON.stringify(subcommand ?? "")}`, {
+      hint: "f2b-sophosxg fleet status | f2b-sophosxg fleet leave",
+    });
+  }
+  const redis = await connectFleetRedis(fleet);
+  try {
+    if (subcommand === "status") {
+      const status = await fleetStatus(fleet, redis);
+      return status.ok ? done(...status.lines) : failed(...status.lines);
+    }
+    const agent = runningAgentPid(session.journal.dir);
+    if (agent !== undefined) {
+      return failed(
+        `fleet leave: the agent (pid ${agent}) still runs and would forward the holds again: stop it first`,
+      );
+    }
+    const keys = fleetKeys(fleet.name);
+    const replies = await redis.transaction([
+      ["HLEN", keys.holds(fleet.member)],
+      ["DEL", keys.holds(fleet.member)],
+      ["HDEL", keys.members, fleet.member],
+      ["HSET", keys.left, fleet.member, String(Date.now())],
+      ["INCR", keys.version],
+    ]);
+    return done(
+      `fleet leave: member ${fleet.member} left fleet ${fleet.name}; its ${Number(replies[0])} hold(s) are released (other members' holds stay)`,
+    );
+  } finally {
+    await redis.close();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The firewall as the pusher sees it: every call that may write passes the lease's gate first,
+ * so a pusher that lost its lease sends no further request.
+ */
+import type { IpFamily } from "../address/index.ts";
+import type { BanState } from "../journal/index.ts";
+import type {
+  GroupCheck,
+  PushPlan,
+  PushResult,
+  ReconcileOptions,
+  ReconcileReport,
+  Target,
+} from "../targets/target.ts";
+import type { Lease } from "./lease.ts";
+
+export class FencedTarget implements Target {
+  readonly kind: string;
+
+  constructor(
+    private readonly inner: Target,
+    private readonly lease: Lease,
+  ) {
+    this.kind = `${inner.kind} (fleet pusher)`;
+  }
+
+  bulk(target: string): boolean {
+    return this.inner.bulk(target);
+  }
+
+  needsReconcile(state: BanState): string | undefined {
+    return this.inner.needsReconcile(state);
+  }
+
+  async ensureGroups(options: { create: boolean; families?: readonly IpFamily[] }): Promise<GroupCheck[]> {
+    if (options.create) await this.lease.gate();
+    return this.inner.ensureGroups(options);
+  }
+
+  async push(plan: PushPlan, result: PushResult, believed: ReadonlyMap<string, string[]>): Promise<void> {
+    await this.lease.gate();
+    return this.inner.push(plan, result, believed);
+  }
+
+  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+    if (!options.dryRun) await this.lease.gate();
+    return this.inner.reconcile(options);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

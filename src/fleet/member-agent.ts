@@ -1,0 +1,250 @@
+/**
+ * The agent of a fleet member (`f2b-sophosxg agent` with a `fleet` section). It holds the
+ * member's agent.lock (so its hooks only journal), and in one loop:
+ *
+ *   - forwards the member's holds to Redis whenever its journal changes, and at least once a
+ *     second (the heartbeat that says the member is alive);
+ *   - takes or renews the pusher's lease; while it holds it, mirrors the fleet's union into its
+ *     pusher journal (first, before anything is written) and runs the ordinary Agent on that
+ *     journal against the firewall behind the lease's gate. The Agent reconciles at its start,
+ *     so a new pusher first repairs whatever its predecessor left half done.
+ *
+ * Redis away: forwarding fails and is retried (the journal keeps everything); the lease cannot
+ * be renewed, so the pusher stops writing when its trust in the lease runs out.
+ */
+import { type FSWatcher, mkdirSync, watch } from "node:fs";
+import { join } from "node:path";
+import { Agent, AgentAlreadyRunningError, type AgentOptions } from "../agent/agent.ts";
+import type { FleetConfig } from "../config/index.ts";
+import { F2bError } from "../errors/base.ts";
+import { agentLockPath, type HeldLock, Journal, runningAgentPid, tryLock } from "../journal/index.ts";
+import type { Target } from "../targets/target.ts";
+import { FencedTarget } from "./fenced-target.ts";
+import { Forwarder } from "./forwarder.ts";
+import { fleetKeys } from "./keys.ts";
+import { Lease } from "./lease.ts";
+import type { FleetRedis } from "./redis.ts";
+import { mirrorUnion, readUnion } from "./union.ts";
+
+export const PUSHER_DIR = "fleet-pusher";
+const HEARTBEAT_MS = 1000;
+
+export interface MemberAgentOptions {
+  fleet: FleetConfig;
+  redis: FleetRedis;
+  /** The member's own journal (its hooks write here). */
+  journal: Journal;
+  /** The firewall (unfenced: the member agent puts the gate in front). */
+  target: Target;
+  /** Everything the pusher's Agent takes besides target and journal. */
+  agent: Omit<AgentOptions, "target" | "journal" | "log">;
+  log: (line: string) => void;
+}
+
+export class MemberAgent {
+  private lock: HeldLock | undefined;
+  private watcher: FSWatcher | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private journalChanged = true;
+  private lastForwardAt = 0;
+  private forwardFailing = false;
+  private redisFailing = false;
+  private pusher: Agent | undefined;
+  private lastVersion: string | undefined;
+  /** After a takeover on a Redis that lost its data: no mirror before this (epoch ms). */
+  private startNotBefore: number | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly keys;
+  private readonly forwarder: Forwarder;
+  private readonly lease: Lease;
+  readonly pusherJournal: Journal;
+  private readonly tickMs: number;
+
+  constructor(private readonly options: MemberAgentOptions) {
+    const { fleet, redis, journal } = options;
+    this.keys = fleetKeys(fleet.name);
+    this.forwarder = new Forwarder(redis, this.keys, fleet.member, journal);
+    this.lease = new Lease(redis, this.keys, fleet.member, fleet.leaseMs);
+    this.pusherJournal = new Journal(join(journal.dir, PUSHER_DIR));
+    this.tickMs = Math.max(50, Math.min(250, Math.floor(fleet.leaseMs / 4)));
+  }
+
+  start(): void {
+    const dir = this.options.journal.dir;
+    this.lock = tryLock(agentLockPath(dir));
+    if (!this.lock) {
+      throw new AgentAlreadyRunningError(`another agent (pid ${runningAgentPid(dir)}) runs for ${dir}`, {
+        hint: "stop it first, or run only one agent per state directory",
+      });
+    }
+    try {
+      mkdirSync(this.pusherJournal.dir, { recursive: true, mode: 0o700 });
+      this.watcher = watch(dir, (_event, file) => {
+        if (file === "journal.jsonl" || file === "state.json") {
+          this.journalChanged = true;
+          this.wake?.();
+        }
+      });
+    } catch (error) {
+      this.lock.release();
+      throw new F2bError(`cannot watch the state directory ${dir}: ${(error as Error).message}`, {
+        hint: "raise fs.inotify.max_user_watches",
+      });
+    }
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { fleet, log } = this.options;
+    log(
+      `fleet: member ${fleet.member} of fleet ${fleet.name} started (pid ${process.pid}), lease ${fleet.leaseMs} ms`,
+    );
+    try {
+      while (!this.stopping) {
+        await this.forwardIfDue();
+        await this.lead();
+        if (!this.stopping) await this.sleep(this.tickMs);
+      }
+    } finally {
+      await this.stopPusher("stopping");
+      try {
+        await this.lease.release();
+        // A last forward, so nothing journaled just before the stop waits for the next start.
+        await this.forwarder.forward();
+      } catch {
+        // Redis away: the journal keeps it for the next start.
+      }
+      this.watcher?.close();
+      this.lock?.release();
+      log(`fleet: member ${fleet.member} stopped`);
+    }
+  }
+
+  private async forwardIfDue(): Promise<void> {
+    const now = Date.now();
+    if (!this.journalChanged && now - this.lastForwardAt < HEARTBEAT_MS) return;
+    this.journalChanged = false;
+    this.lastForwardAt = now;
+    try {
+      const report = await this.forwarder.forward(now);
+      if (report.set + report.deleted > 0) {
+        this.options.log(`fleet: forwarded +${report.set} -${report.deleted} (${report.holds} holds)`);
+      }
+      if (this.forwardFailing) this.options.log("fleet: Redis answers again; forwarding resumed");
+      this.forwardFailing = false;
+    } catch (error) {
+      // Try again at the next tick; the journal keeps every hold meanwhile.
+      this.journalChanged = true;
+      this.lastForwardAt = now;
+      if (!this.forwardFailing) this.options.log(`fleet: cannot forward, retrying: ${lineOf(error)}`);
+      this.forwardFailing = true;
+    }
+  }
+
+  /** Renews or takes the lease, starts or stops the pusher, mirrors a changed union. */
+  private async lead(): Promise<void> {
+    let held = false;
+    try {
+      held = await this.lease.acquireOrRenew();
+      this.redisFailing = false;
+    } catch (error) {
+      if (!this.redisFailing) this.options.log(`fleet: cannot reach Redis for the lease: ${lineOf(error)}`);
+      this.redisFailing = true;
+      // Without an answer the lease is trusted only until its local deadline.
+      held = this.lease.held;
+    }
+    if (!held) {
+      this.startNotBefore = undefined;
+      await this.stopPusher("lost the lease");
+      return;
+    }
+    if (!this.pusher && !(await this.unionLooksComplete())) return;
+    try {
+      const version = String(await this.options.redis.command(["GET", this.keys.version]));
+      if (version !== this.lastVersion || !this.pusher) {
+        const now = Date.now();
+        const union = await readUnion(this.options.redis, this.keys, now, this.options.log);
+        const records = mirrorUnion(this.pusherJournal, union, now);
+        this.lastVersion = version;
+        if (records > 0) this.options.log(`fleet: union changed (${records} record(s))`);
+      }
+    } catch (error) {
+      // Not started on a union that could not be read: it would reconcile others' bans away.
+      if (!this.pusher) return;
+      if (!this.redisFailing) this.options.log(`fleet: cannot read the union: ${lineOf(error)}`);
+      return;
+    }
+    if (!this.pusher && !this.stopping) this.startPusher();
+  }
+
+  /**
+   * `fence:high` is written by every pusher's gate and never deleted: when it is missing while
+   * this host's pusher journal holds bans, Redis lost its data (restarted without persistence,
+   * flushed) and the members are still re-forwarding. The union read now would be short, and the
+   * first reconcile would remove the missing bans from the firewall: wait a few heartbeats.
+   */
+  private async unionLooksComplete(): Promise<boolean> {
+    const now = Date.now();
+    if (this.startNotBefore === undefined) {
+      let lost = false;
+      try {
+        lost =
+          (await this.options.redis.command(["GET", this.keys.fenceHigh])) === null &&
+          this.pusherJournal.load().state.holds.size > 0;
+      } catch {
+        return false;
+      }
+      this.startNotBefore = lost ? now + 3 * HEARTBEAT_MS : now;
+      if (lost) this.options.log("fleet: Redis lost its data; waiting for the members to forward again");
+    }
+    return now >= this.startNotBefore;
+  }
+
+  private startPusher(): void {
+    const { log } = this.options;
+    log(
+      `fleet: ${this.options.fleet.member} is the pusher (token ${this.lease.fencingToken}); reconciling first`,
+    );
+    this.pusher = new Agent({
+      ...this.options.agent,
+      target: new FencedTarget(this.options.target, this.lease),
+      journal: this.pusherJournal,
+      log: (line) => log(`fleet pusher: ${line}`),
+    });
+    this.pusher.start();
+  }
+
+  private async stopPusher(why: string): Promise<void> {
+    const pusher = this.pusher;
+    if (!pusher) return;
+    this.pusher = undefined;
+    this.lastVersion = undefined;
+    this.startNotBefore = undefined;
+    this.options.log(`fleet: ${this.options.fleet.member} stops pushing (${why})`);
+    await pusher.stop();
+  }
+}
+
+function lineOf(error: unknown): string {
+  return error instanceof F2bError ? error.toLine() : String((error as Error)?.message ?? error);
+}

@@ -3,9 +3,9 @@
  * that resolving never loads valibot).
  */
 import * as v from "valibot";
+import { FLEET_NAME } from "./fleet-name.ts";
 
 /** A fleet's and a member's name go into Redis keys and into hold sources: keep them plain. */
-export const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const name = (what: string) =>
   v.pipe(
     v.string("must be a string"),

@@ -6,7 +6,8 @@
 import { hostname } from "node:os";
 import { hasAnyControlCharacter } from "../address/index.ts";
 import { registerSecret } from "../errors/index.ts";
-import { FLEET_NAME, type FleetFileData } from "./fleet-schema.ts";
+import { FLEET_NAME } from "./fleet-name.ts";
+import type { FleetFileData } from "./fleet-schema.ts";
 import { permissionProblem } from "./permissions.ts";
 import { readSmallFile } from "./secret-file.ts";
 
@@ -32,12 +33,9 @@ export interface FleetResult {
   problems: string[];
 }
 
-/** A fleet's and a member's name go into Redis keys and into hold sources: keep them plain. */
-const NAME = FLEET_NAME;
-
 function defaultMember(): string {
   const host = hostname().split(".")[0] ?? "";
-  return NAME.test(host) ? host : "member";
+  return FLEET_NAME.test(host) ? host : "member";
 }
 
 /** The section as the key check passed it (schema: fleet-schema.ts, checked with every key). */

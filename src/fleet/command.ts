@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { ActionOutcome } from "../action/outcome.ts";
 import { done, failed } from "../action/outcome.ts";
 import type { Session } from "../action/session.ts";
+import { untilStopSignal } from "../agent/stop-signal.ts";
 import type { AgentTuning } from "../agent/tuning.ts";
 import type { FleetConfig } from "../config/index.ts";
 import { F2bError, registerSecret, UsageError } from "../errors/base.ts";
@@ -46,18 +47,7 @@ export async function runFleetAgent(
     log,
   });
   agent.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log(`fleet: ${signal} received, finishing the current round`);
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolve();
-    };
-    const onTerm = () => stop("SIGTERM");
-    const onInt = () => stop("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
-  });
+  await untilStopSignal(log, "fleet");
   await agent.stop();
   await redis.close();
   return 0;

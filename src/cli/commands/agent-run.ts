@@ -6,6 +6,7 @@
  */
 import type { Session } from "../../action/session.ts";
 import { Agent, AgentAlreadyRunningError } from "../../agent/agent.ts";
+import { untilStopSignal } from "../../agent/stop-signal.ts";
 import { agentTuningFromEnv } from "../../agent/tuning.ts";
 import { UsageError } from "../../errors/base.ts";
 import { agentLockPath, type HeldLock, runningAgentPid, tryLock } from "../../journal/index.ts";
@@ -90,19 +91,7 @@ export async function runAgent(
       })
     : undefined;
   source?.start();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log(`agent: ${signal} received, finishing the current round`);
-      // A second signal takes the default action (exit at once): nothing is lost either way.
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolve();
-    };
-    const onTerm = () => stop("SIGTERM");
-    const onInt = () => stop("SIGINT");
-    process.on("SIGTERM", onTerm);
-    process.on("SIGINT", onInt);
-  });
+  await untilStopSignal(log, "agent");
   // The source first: nothing is journaled after the agents' last rounds.
   await source?.stop();
   // As a single agent does: let hooks deliver themselves at once while the rounds finish.

@@ -3,7 +3,6 @@
  * so a pusher that lost its lease sends no further request.
  */
 import type { IpFamily } from "../address/index.ts";
-import type { BanState } from "../journal/index.ts";
 import type {
   GroupCheck,
   PushPlan,
@@ -12,42 +11,36 @@ import type {
   ReconcileReport,
   Target,
 } from "../targets/target.ts";
+import { WrappedTarget } from "../targets/wrapped-target.ts";
 import type { Lease } from "./lease.ts";
 
-export class FencedTarget implements Target {
-  readonly kind: string;
-
+export class FencedTarget extends WrappedTarget {
   constructor(
-    private readonly inner: Target,
+    inner: Target,
     private readonly lease: Lease,
   ) {
-    this.kind = `${inner.kind} (fleet pusher)`;
+    super(inner, `${inner.kind} (fleet pusher)`);
   }
 
-  bulk(target: string): boolean {
-    return this.inner.bulk(target);
-  }
-
-  needsReconcile(state: BanState): string | undefined {
-    return this.inner.needsReconcile(state);
-  }
-
-  async ensureGroups(options: { create: boolean; families?: readonly IpFamily[] }): Promise<GroupCheck[]> {
+  override async ensureGroups(options: {
+    create: boolean;
+    families?: readonly IpFamily[];
+  }): Promise<GroupCheck[]> {
     if (options.create) await this.lease.gate();
     return this.inner.ensureGroups(options);
   }
 
-  async push(plan: PushPlan, result: PushResult, believed: ReadonlyMap<string, string[]>): Promise<void> {
+  override async push(
+    plan: PushPlan,
+    result: PushResult,
+    believed: ReadonlyMap<string, string[]>,
+  ): Promise<void> {
     await this.lease.gate();
     return this.inner.push(plan, result, believed);
   }
 
-  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  override async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     if (!options.dryRun) await this.lease.gate();
     return this.inner.reconcile(options);
-  }
-
-  close(): void {
-    this.inner.close();
   }
 }

@@ -4,43 +4,26 @@
  * and the hooks stay untouched; only the agent uses it, and only with metrics on.
  */
 import { familyOfTarget } from "../address/index.ts";
-import type { BanState } from "../journal/index.ts";
-import type {
-  GroupCheck,
-  PushPlan,
-  PushResult,
-  ReconcileOptions,
-  ReconcileReport,
-  Target,
-} from "../targets/target.ts";
+import type { PushPlan, PushResult, ReconcileOptions, ReconcileReport, Target } from "../targets/target.ts";
+import { WrappedTarget } from "../targets/wrapped-target.ts";
 import type { JournalTail } from "./journal-tail.ts";
 import type { MetricsSink } from "./types.ts";
 
-export class MeteredTarget implements Target {
-  readonly kind: string;
-
+export class MeteredTarget extends WrappedTarget {
   constructor(
-    private readonly inner: Target,
+    inner: Target,
     private readonly firewall: string,
     private readonly tail: JournalTail,
     private readonly sink: () => MetricsSink | undefined,
   ) {
-    this.kind = inner.kind;
+    super(inner);
   }
 
-  bulk(target: string): boolean {
-    return this.inner.bulk(target);
-  }
-
-  needsReconcile(state: BanState): string | undefined {
-    return this.inner.needsReconcile(state);
-  }
-
-  ensureGroups(options: Parameters<Target["ensureGroups"]>[0]): Promise<GroupCheck[]> {
-    return this.inner.ensureGroups(options);
-  }
-
-  async push(plan: PushPlan, result: PushResult, believed: ReadonlyMap<string, string[]>): Promise<void> {
+  override async push(
+    plan: PushPlan,
+    result: PushResult,
+    believed: ReadonlyMap<string, string[]>,
+  ): Promise<void> {
     this.tail.catchUp();
     try {
       await this.inner.push(plan, result, believed);
@@ -49,15 +32,11 @@ export class MeteredTarget implements Target {
     }
   }
 
-  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  override async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
     this.tail.catchUp();
     const report = await this.inner.reconcile(options);
     if (!options.dryRun) this.report(report.result);
     return report;
-  }
-
-  close(): void {
-    this.inner.close();
   }
 
   private report(result: PushResult): void {

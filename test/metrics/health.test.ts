@@ -8,22 +8,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
-import { after, before, test } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { test } from "node:test";
 import { freshSetup, hook, startIdleAgent, waitUntil } from "../agent/helpers.ts";
-import { CLI, runCli, startFirewall } from "../support/harness.ts";
+import { CLI, runCli, useFirewall } from "../support/harness.ts";
 import { assertNoSecret, metricsText, sample, startMetricsAgent } from "./helpers.ts";
 
-let emu: RunningEmulator;
-const cleanups: (() => void)[] = [];
-
-before(async () => {
-  emu = await startFirewall();
-});
-after(async () => {
-  await emu.close();
-  for (const cleanup of cleanups) cleanup();
-});
+const fw = useFirewall();
+const { cleanups } = fw;
 
 async function health(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`${url}/healthz`);
@@ -31,7 +22,7 @@ async function health(url: string): Promise<{ status: number; body: string }> {
 }
 
 test("/healthz turns unhealthy when the firewall falls behind, and healthy again when it catches up", async () => {
-  const { config } = await freshSetup(emu, "f2b-metrics-health", cleanups, {
+  const { config } = await freshSetup(fw.emu, "f2b-metrics-health", cleanups, {
     metrics_listen: "127.0.0.1:0",
     health_stale_after_s: 1,
   });
@@ -44,7 +35,7 @@ test("/healthz turns unhealthy when the firewall falls behind, and healthy again
     );
     assert.deepEqual(await health(url), { status: 200, body: "ok\n" });
 
-    await emu.setFaults({ down: true });
+    await fw.emu.setFaults({ down: true });
     await hook(config, "ban", "192.0.2.42");
     let last = { status: 0, body: "" };
     await waitUntil(
@@ -70,22 +61,22 @@ test("/healthz turns unhealthy when the firewall falls behind, and healthy again
       "the circuit is open",
       async () => sample(await metricsText(url), "f2b_sophosxg_circuit_open") === 1,
     );
-    assertNoSecret(await metricsText(url), "/metrics while failing", [emu.controlSecret]);
-    assertNoSecret(last.body, "/healthz", [emu.controlSecret]);
+    assertNoSecret(await metricsText(url), "/metrics while failing", [fw.emu.controlSecret]);
+    assertNoSecret(last.body, "/healthz", [fw.emu.controlSecret]);
 
-    await emu.setFaults({ down: false });
+    await fw.emu.setFaults({ down: false });
     await waitUntil("/healthz answers 200 again", async () => (await health(url)).status === 200, 15_000);
     const caughtUp = await metricsText(url);
     assert.equal(sample(caughtUp, "f2b_sophosxg_active_bans"), 2);
     assert.equal(sample(caughtUp, "f2b_sophosxg_circuit_open"), 0);
   } finally {
-    await emu.setFaults({ down: false });
+    await fw.emu.setFaults({ down: false });
     await agent.stop();
   }
 });
 
 test("without metrics_listen the agent serves nothing, and the hooks' bundle does not carry prom-client", async () => {
-  const { config } = await freshSetup(emu, "f2b-metrics-off", cleanups);
+  const { config } = await freshSetup(fw.emu, "f2b-metrics-off", cleanups);
   const agent = await startIdleAgent(config);
   try {
     assert.equal(agent.lines.filter((l) => l.startsWith("metrics:")).length, 0, agent.lines.join("\n"));
@@ -106,7 +97,7 @@ test("a metrics port already taken stops the agent with a clear error, before it
   await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const { config } = await freshSetup(emu, "f2b-metrics-taken", cleanups, {
+    const { config } = await freshSetup(fw.emu, "f2b-metrics-taken", cleanups, {
       metrics_listen: `127.0.0.1:${port}`,
     });
     const result = await runCli(["agent", "--configfile", config], { timeoutMs: 20_000 });
@@ -119,7 +110,7 @@ test("a metrics port already taken stops the agent with a clear error, before it
 });
 
 test("a bad metrics_listen is a config error that names the key and says what to write", async () => {
-  const { config } = await freshSetup(emu, "f2b-metrics-bad", cleanups);
+  const { config } = await freshSetup(fw.emu, "f2b-metrics-bad", cleanups);
   const data = JSON.parse(readFileSync(config, "utf8")) as Record<string, unknown>;
   for (const [value, message] of [
     ["127.0.0.1:99999", /key "metrics_listen": the port must be a number from 0 to 65535/],

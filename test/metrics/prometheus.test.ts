@@ -5,11 +5,10 @@
  * test, not a user's dashboard), and no password appears in any metric or label.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { RunningEmulator } from "../../src/emulator/index.ts";
+import { test } from "node:test";
 import { freshSetup, hook, statusJson, waitUntil } from "../agent/helpers.ts";
 import { coverage } from "../layouts/helpers.ts";
-import { startFirewall, tempDir } from "../support/harness.ts";
+import { tempDir, useFirewall } from "../support/harness.ts";
 import { dashboardQueries, metricNames } from "./dashboard.ts";
 import { assertNoSecret, metricsText, sample, startMetricsAgent } from "./helpers.ts";
 import { findPrometheus, PrivatePrometheus } from "./prometheus.ts";
@@ -23,16 +22,8 @@ if (PROMETHEUS === undefined && process.env.CI === "true") {
   });
 }
 
-let emu: RunningEmulator;
-const cleanups: (() => void)[] = [];
-
-before(async () => {
-  emu = await startFirewall();
-});
-after(async () => {
-  await emu.close();
-  for (const cleanup of cleanups) cleanup();
-});
+const fw = useFirewall();
+const { cleanups } = fw;
 
 /** 24 single addresses (into IP list shards) and two networks (IP hosts), both families. */
 const WAVE = [
@@ -46,13 +37,13 @@ test("a real Prometheus scrapes the agent during a wave; its values match the em
   skip: PROMETHEUS === undefined ? SKIP_REASON : false,
   timeout: 120_000,
 }, async () => {
-  const { config } = await freshSetup(emu, "f2b-metrics-prom", cleanups, {
+  const { config } = await freshSetup(fw.emu, "f2b-metrics-prom", cleanups, {
     metrics_listen: "127.0.0.1:0",
     layout: "iplist",
   });
   // Count only what the agent sends; each write takes long enough for a scrape to see it pending.
-  await emu.reset({ counters: true });
-  emu.setLatency({ readMs: 20, writeMs: 1200, entityMs: 0, timeScale: 1 });
+  await fw.emu.reset({ counters: true });
+  fw.emu.setLatency({ readMs: 20, writeMs: 1200, entityMs: 0, timeScale: 1 });
   const { agent, url, hostPort } = await startMetricsAgent(config);
   const { dir, cleanup } = tempDir("f2b-prometheus");
   cleanups.push(cleanup);
@@ -77,13 +68,13 @@ test("a real Prometheus scrapes the agent during a wave; its values match the em
       60_000,
     );
 
-    const onFirewall = coverage(emu.snapshot());
+    const onFirewall = coverage(fw.emu.snapshot());
     assert.equal(onFirewall.blocked.size, WAVE.length);
     const shardEntries = [...onFirewall.shards.values()].reduce((n, s) => n + s.addresses.length, 0);
 
     // The endpoint itself, read now: exact.
     const text = await metricsText(url);
-    const counters = emu.counters;
+    const counters = fw.emu.counters;
     assert.equal(sample(text, "f2b_sophosxg_api_requests_total"), counters.requests);
     assert.equal(sample(text, "f2b_sophosxg_entity_writes_total"), counters.entityWrites);
     assert.equal(
@@ -133,13 +124,13 @@ test("a real Prometheus scrapes the agent during a wave; its values match the em
     assert.deepEqual(problems, []);
 
     // No secret in a metric, a label name or a label value.
-    assertNoSecret(text, "/metrics", [emu.controlSecret]);
+    assertNoSecret(text, "/metrics", [fw.emu.controlSecret]);
     assertNoSecret((await prometheus.allLabelValues()).join("\n"), "Prometheus's labels", [
-      emu.controlSecret,
+      fw.emu.controlSecret,
     ]);
   } finally {
     await prometheus.stop();
     await agent.stop();
-    emu.setLatency({ readMs: 0, writeMs: 0, entityMs: 0, timeScale: 1 });
+    fw.emu.setLatency({ readMs: 0, writeMs: 0, entityMs: 0, timeScale: 1 });
   }
 });

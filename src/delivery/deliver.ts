@@ -5,7 +5,13 @@
  * left stays pending for the next command, the agent or `sync`.
  */
 import { F2bError } from "../errors/base.ts";
-import { dropExpired, type Journal, type JournalRecord, pendingFor } from "../journal/index.ts";
+import {
+  dropExpired,
+  type Journal,
+  type JournalRecord,
+  pendingCounts,
+  pendingFor,
+} from "../journal/index.ts";
 import { type DeliveryStatus, readStatus, writeStatus } from "../journal/status-file.ts";
 import { emptyPushResult, type Target } from "../targets/target.ts";
 import { beforeDeadline } from "./deadline.ts";
@@ -85,8 +91,7 @@ function roundOf(
 
 /** Counts what is pending without touching the firewall. */
 export function countPending(journal: Journal, nowSeconds: number): { add: number; remove: number } {
-  const changes = pendingFor(journal.load().state, nowSeconds);
-  return { add: changes.add.size, remove: changes.remove.size };
+  return pendingCounts(journal.load().state, nowSeconds);
 }
 
 /** A journal write that fails (disk full) ends the delivery with an error instead of throwing. */
@@ -259,6 +264,6 @@ async function migrateIfNeeded(
 }
 
 function countPendingIn(journal: Journal, nowSeconds: number): number {
-  const pending = pendingFor(journal.load().state, nowSeconds);
-  return pending.add.size + pending.remove.size;
+  const pending = pendingCounts(journal.load().state, nowSeconds);
+  return pending.add + pending.remove;
 }

@@ -182,6 +182,31 @@ export function pendingFor(state: BanState, now: number): PendingChanges {
   return { add, remove };
 }
 
+/** Whether some source still holds `target` at `now`. */
+function isDesired(state: BanState, target: string, now: number): boolean {
+  const entry = state.holds.get(target);
+  if (!entry) return false;
+  for (const hold of allHolds(entry)) if (holdIsLive(hold, now)) return true;
+  return false;
+}
+
+/**
+ * The sizes of `pendingFor(state, now)` without building its maps: the agent asks this on every
+ * wake-up, and with 100,000 holds the maps would be garbage made several times a second.
+ */
+export function pendingCounts(state: BanState, now: number): { add: number; remove: number } {
+  let add = 0;
+  let remove = 0;
+  for (const target of state.holds.keys()) {
+    if (isDesired(state, target, now) && (!state.applied.has(target) || state.uncertain.has(target))) add++;
+  }
+  for (const target of state.applied.keys()) if (!isDesired(state, target, now)) remove++;
+  for (const target of state.uncertain) {
+    if (!state.applied.has(target) && !isDesired(state, target, now)) remove++;
+  }
+  return { add, remove };
+}
+
 /** Version 1 (0.1) had only Fail2ban's jails per address; version 2 keys them by source. */
 interface StateJson {
   version: 2;

@@ -37,10 +37,30 @@ import { asJournalRecord, type JournalRecord } from "./records.ts";
 const JOURNAL_LOCK_WAIT_MS = 5000;
 
 export interface LoadedJournal {
+  /**
+   * The journal's live view: the next `load()` of the same Journal brings it up to date in
+   * place (or replaces it after another process compacted). Read it; do not keep it across a
+   * later load expecting the old content.
+   */
   state: BanState;
   /** Records in journal.jsonl (what a compaction would fold away). */
   records: number;
   /** Lines that could not be read back (reported by `status`, never fatal). */
+  unreadable: number;
+}
+
+/**
+ * What this process has already read: the state after the snapshot it last read and the first
+ * `offset` bytes of journal.jsonl. A long-running agent holding 100,000 decisions would
+ * otherwise parse the whole state again on every load (several times per round).
+ */
+interface JournalView {
+  /** Identity of the snapshot that was read (undefined: there was none). */
+  snapshot: string | undefined;
+  journalIno: bigint | undefined;
+  offset: number;
+  state: BanState;
+  records: number;
   unreadable: number;
 }
 
@@ -68,6 +88,8 @@ export class Journal {
     this.deliveryLockPath = deliveryLockPath(this.deliveryDir);
     this.agentLockPath = agentLockPath(dir);
   }
+
+  private view: JournalView | undefined;
 
   /**
    * Makes sure the state directory exists (creating only its last component, mode 0700, so a
@@ -162,44 +184,69 @@ export class Journal {
     }
   }
 
+  /**
+   * Brings the view up to date: only the records appended since the last load are read, unless
+   * the snapshot changed (a compaction, here or in another process) or journal.jsonl was
+   * replaced or cut, and then everything is read again. Equivalent to a full replay, because
+   * records are applied in the same order to the same state.
+   */
   private loadUnlocked(): LoadedJournal {
-    let state = emptyState();
-    const snapshot = readIfExists(this.snapshotPath, this.dir);
-    if (snapshot !== undefined) {
+    try {
+      const snapshot = fileIdentity(this.snapshotPath, this.dir);
+      const fd = openIfExists(this.journalPath, this.dir);
       try {
-        state = stateFromJson(JSON.parse(snapshot));
-      } catch (error) {
-        throw new JournalError(
-          `the state snapshot ${this.snapshotPath} is unreadable: ${(error as Error).message}`,
-          {
-            hint: "restore it from a backup, or move it away and run `f2b-sophosxg sync --from-fail2ban`",
+        const stat = fd === undefined ? undefined : fstatSync(fd, { bigint: true });
+        let view = this.view;
+        const size = stat === undefined ? 0 : Number(stat.size);
+        if (
+          view === undefined ||
+          view.snapshot !== snapshot ||
+          // Replaced by another file (a view that saw no file yet reads any new one from the start).
+          (view.journalIno !== undefined && view.journalIno !== stat?.ino) ||
+          size < view.offset
+        ) {
+          view = {
+            snapshot,
+            journalIno: stat?.ino,
+            offset: 0,
+            state: this.readSnapshot(),
+            records: 0,
+            unreadable: 0,
+          };
+        }
+        view.journalIno = stat?.ino;
+        this.view = view;
+        if (fd !== undefined && size > view.offset) replayTail(view, fd, size);
+        return { state: view.state, records: view.records, unreadable: view.unreadable };
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    } catch (error) {
+      // A read that failed half-way leaves no half-updated view behind.
+      this.view = undefined;
+      throw error instanceof JournalError
+        ? error
+        : new JournalError(`cannot read ${this.journalPath}: ${(error as Error).message}`, {
+            hint: storageHint(error, this.dir),
             cause: error,
-          },
-        );
-      }
+          });
     }
-    const log = readIfExists(this.journalPath, this.dir) ?? "";
-    const lines = log.split("\n");
-    // The text after the last newline is a write that never completed.
-    lines.pop();
-    let unreadable = 0;
-    let records = 0;
-    for (const line of lines) {
-      if (line === "") continue;
-      let record: JournalRecord | undefined;
-      try {
-        record = asJournalRecord(JSON.parse(line));
-      } catch {
-        record = undefined;
-      }
-      if (record) {
-        applyRecord(state, record);
-        records++;
-      } else {
-        unreadable++;
-      }
+  }
+
+  private readSnapshot(): BanState {
+    const snapshot = readIfExists(this.snapshotPath, this.dir);
+    if (snapshot === undefined) return emptyState();
+    try {
+      return stateFromJson(JSON.parse(snapshot));
+    } catch (error) {
+      throw new JournalError(
+        `the state snapshot ${this.snapshotPath} is unreadable: ${(error as Error).message}`,
+        {
+          hint: "restore it from a backup, or move it away and run `f2b-sophosxg sync --from-fail2ban`",
+          cause: error,
+        },
+      );
     }
-    return { state, records, unreadable };
   }
 
   /**
@@ -231,7 +278,19 @@ export class Journal {
             closeSync(fd2);
           }
         }
+        // The view now stands for the new snapshot (the state just written) and an empty journal.
+        this.view = {
+          snapshot: fileIdentity(this.snapshotPath, this.dir),
+          journalIno: existsSync(this.journalPath)
+            ? statSync(this.journalPath, { bigint: true }).ino
+            : undefined,
+          offset: 0,
+          state,
+          records: 0,
+          unreadable: 0,
+        };
       } catch (error) {
+        this.view = undefined;
         try {
           unlinkSync(temp);
         } catch {
@@ -279,6 +338,63 @@ function writeFully(fd: number, data: Buffer): void {
     const written = writeSync(fd, data, offset, data.length - offset);
     if (written <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
     offset += written;
+  }
+}
+
+/** Reads journal.jsonl from the view's offset to `size` and applies every complete line. */
+function replayTail(view: JournalView, fd: number, size: number): void {
+  const tail = Buffer.alloc(size - view.offset);
+  let read = 0;
+  while (read < tail.length) {
+    const n = readSync(fd, tail, read, tail.length - read, view.offset + read);
+    if (n <= 0) break;
+    read += n;
+  }
+  // The text after the last newline is a write that never completed (or is still being
+  // written): it is read again, whole, at the next load.
+  const end = tail.lastIndexOf(0x0a, read - 1);
+  if (end < 0) return;
+  for (const line of tail.toString("utf8", 0, end).split("\n")) {
+    if (line === "") continue;
+    let record: JournalRecord | undefined;
+    try {
+      record = asJournalRecord(JSON.parse(line));
+    } catch {
+      record = undefined;
+    }
+    if (record) {
+      applyRecord(view.state, record);
+      view.records++;
+    } else {
+      view.unreadable++;
+    }
+  }
+  view.offset += end + 1;
+}
+
+/** Changes whenever the file is replaced or rewritten (a compaction renames a new one in). */
+function fileIdentity(path: string, dir: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new JournalError(`cannot read ${path}: ${(error as Error).message}`, {
+      hint: storageHint(error, dir),
+      cause: error,
+    });
+  }
+}
+
+function openIfExists(path: string, dir: string): number | undefined {
+  try {
+    return openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new JournalError(`cannot read ${path}: ${(error as Error).message}`, {
+      hint: storageHint(error, dir),
+      cause: error,
+    });
   }
 }
 

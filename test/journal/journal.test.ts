@@ -6,40 +6,16 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import {
   applyRecord,
-  type BanState,
   desiredTargets,
-  emptyState,
   Journal,
-  type JournalRecord,
   pendingFor,
   stateFromJson,
   stateToJson,
 } from "../../src/journal/index.ts";
 import { tempDir } from "../support/harness.ts";
+import { ban, canon, fold, journalRecord } from "./records.ts";
 
 const at = 1_700_000_000_000;
-const ban = (target: string, jail: string, expiresAt: number | null = null): JournalRecord => ({
-  t: "ban",
-  at,
-  jail,
-  target,
-  family: target.includes(":") ? "IPv6" : "IPv4",
-  expiresAt,
-});
-
-function fold(records: JournalRecord[], start: BanState = emptyState()): BanState {
-  for (const r of records) applyRecord(start, r);
-  return start;
-}
-
-/** Order-free form of a state (Map insertion order is not part of its meaning). */
-const canon = (s: BanState) =>
-  JSON.stringify(stateToJson(s), (_k, v) => {
-    if (Array.isArray(v)) return [...v].sort();
-    if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)));
-    return v;
-  });
 
 describe("journal", () => {
   it("ignores a torn last line, and the next append is not glued onto it", () => {
@@ -91,45 +67,10 @@ describe("journal", () => {
   });
 
   it("replaying any journal on top of its own result changes nothing (property)", () => {
-    const target = fc.constantFrom(
-      "192.0.2.1",
-      "192.0.2.2",
-      "198.51.100.0/24",
-      "2001:db8::1",
-      "2001:db8::/64",
-    );
-    const jail = fc.constantFrom("a", "b", "c");
-    const record: fc.Arbitrary<JournalRecord> = fc.oneof(
-      fc
-        .record({
-          t: fc.constant("ban" as const),
-          target,
-          jail,
-          exp: fc.option(fc.integer({ min: 0, max: 10 })),
-        })
-        .map((r) => ban(r.target, r.jail, r.exp)),
-      fc.record({ t: fc.constant("unban" as const), at: fc.constant(at), target, jail }),
-      fc.record(
-        {
-          t: fc.constant("flush" as const),
-          at: fc.constant(at),
-          jail,
-          family: fc.constantFrom("IPv4" as const, "IPv6" as const),
-        },
-        { requiredKeys: ["t", "at"] },
-      ),
-      fc.record({
-        t: fc.constant("applied" as const),
-        at: fc.constant(at),
-        present: fc.array(target),
-        absent: fc.array(target),
-      }),
-      fc.record({ t: fc.constant("sending" as const), at: fc.constant(at), targets: fc.array(target) }),
-    );
     fc.assert(
       fc.property(
-        fc.array(record, { maxLength: 40 }),
-        fc.array(record, { maxLength: 10 }),
+        fc.array(journalRecord, { maxLength: 40 }),
+        fc.array(journalRecord, { maxLength: 10 }),
         (prefix, records) => {
           const snapshot = fold(records, fold(prefix));
           const crashed = fold(records, stateFromJson(JSON.parse(JSON.stringify(stateToJson(snapshot)))));

@@ -18,6 +18,7 @@ import {
   type Layout,
   layoutShards,
   MAX_SHARD_SIZE,
+  retiringShardHost,
   type Shard,
   sameAddresses,
   shardHost,
@@ -178,7 +179,7 @@ export async function writeShards(
   const empties = changed.filter((s) => s.addresses.length === 0 && (safe || !givesUpPlaced(s)));
   const removed = await removeHosts(
     client,
-    empties.map((s) => shardHost(s, naming.groups[s.family])),
+    empties.map((s) => retiringShardHost(s, old.get(s.name))),
   );
   removed.forEach((outcome, i) => {
     const shard = empties[i]!;

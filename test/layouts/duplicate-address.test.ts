@@ -38,7 +38,9 @@ function shardsOnFirewall(): string[] {
   return [...coverage(emu.snapshot()).shards.keys()].sort();
 }
 
-async function step(action: (s: ReturnType<typeof sessionFor>) => Promise<{ exitCode: number; lines: string[] }>) {
+async function step(
+  action: (s: ReturnType<typeof sessionFor>) => Promise<{ exitCode: number; lines: string[] }>,
+) {
   const session = sessionFor(config, {}, 10_000);
   try {
     const outcome = await action(session);

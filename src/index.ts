@@ -28,6 +28,7 @@ export { createTarget, TARGETS, type TargetContext, type TargetKind } from "./ta
 export {
   banTargetFromHost,
   ensureGroups,
+  FirewallMemory,
   ipHostFor,
   type Naming,
   objectNameFor,

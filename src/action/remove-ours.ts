@@ -59,6 +59,7 @@ export async function removeOurs(
     client: session.firewall(),
     journal: new NothingDesired(session.journal),
     naming: session.naming,
+    memory: session.target.memory,
   };
   const where = `firewall ${session.firewallName} (${session.config.url})`;
   if (options.dryRun) {

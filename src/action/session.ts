@@ -8,6 +8,7 @@ import { UsageError } from "../errors/base.ts";
 import { type Journal, journalFor } from "../journal/index.ts";
 import type { SophosClient, Transport } from "../sophos/index.ts";
 import { createTarget } from "../targets/registry.ts";
+import { FirewallMemory } from "../targets/sophos/firewall-memory.ts";
 import type { Naming } from "../targets/sophos/push.ts";
 import type { SophosTarget } from "../targets/sophos/target.ts";
 
@@ -25,6 +26,8 @@ export interface SessionOptions {
    * the first, and `siblings()` gives the others (a hook delivers to each).
    */
   firewall?: string;
+  /** Told about a problem that changes nothing (what was learned of the firewall cannot be read or written). */
+  warn?: (text: string) => void;
 }
 
 export class Session {
@@ -62,6 +65,13 @@ export class Session {
     const context = {
       config: this.config,
       deadline: this.deadline,
+      // A dry run reads what was learned (its requests show the form a real run would send)
+      // and writes nothing locally.
+      memory: new FirewallMemory({
+        dir: this.journal.deliveryDir,
+        persist: !this.dryRun,
+        ...(options.warn ? { warn: options.warn } : {}),
+      }),
       ...(options.transport ? { transport: options.transport } : {}),
       ...(options.dryRun ? { print: options.dryRun } : {}),
     };

@@ -54,7 +54,12 @@ export async function sync(session: Session, options: SyncOptions): Promise<Acti
       "sync: fleet member: the fleet's pusher reconciles the firewall (see `f2b-sophosxg fleet status`)",
     );
   }
-  const base = { client: session.firewall(), journal: session.journal, naming: session.naming };
+  const base = {
+    client: session.firewall(),
+    journal: session.journal,
+    naming: session.naming,
+    memory: session.target.memory,
+  };
   if (options.dryRun) {
     const plan = await planReconcile({ ...base, dryRun: true });
     return done(`sync plan (dry run, nothing changed): ${describePlan(plan)}`);

@@ -63,6 +63,7 @@ export function withSession(
             ? { dryRun: (text: string) => context.output.out(text) }
             : {}),
           ...(firewall === undefined ? {} : { firewall }),
+          warn: (text: string) => context.output.err(`${context.prefix}: warning: ${text}`),
         });
         if (!opened.dryRun && needs.stateDir !== false) opened.journal.ensureDirectory();
         return opened;

@@ -70,6 +70,10 @@ export interface RunningEmulator {
   setFaults(update: FaultUpdate): Promise<Faults>;
   latency(): LatencySettings;
   setLatency(partial: Partial<LatencySettings>): LatencySettings;
+  /** The behaviour switches in force. */
+  behaviour(): BehaviourSwitches;
+  /** Flips behaviour switches from the next request on (a firmware upgrade, in a test). */
+  setBehaviour(partial: Partial<BehaviourSwitches>): BehaviourSwitches;
   /** Adds objects without the API's checks (groups before hosts; unknown members dropped). */
   seed(objects: Partial<StoreSnapshot>): Promise<void>;
   seedForeign(count: number): Promise<void>;
@@ -93,7 +97,7 @@ class Emulator implements RunningEmulator {
   private readonly faultState = new FaultState();
   private readonly queue = new SerialQueue();
   private readonly log: RequestLogEntry[] = [];
-  private readonly behaviour: BehaviourSwitches;
+  private readonly switches: BehaviourSwitches;
   private readonly lockout: LoginLockout;
   private latencySettings: LatencySettings;
   private api!: SwitchableServer;
@@ -104,8 +108,8 @@ class Emulator implements RunningEmulator {
 
   constructor(private readonly options: EmulatorOptions) {
     this.host = options.host ?? "127.0.0.1";
-    this.behaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
-    this.lockout = new LoginLockout(() => this.behaviour.loginLockout);
+    this.switches = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
+    this.lockout = new LoginLockout(() => this.switches.loginLockout);
     this.latencySettings = { ...NO_LATENCY, ...options.latency };
     this.controlSecret = options.controlSecret ?? randomBytes(24).toString("base64url");
     registerSecret(options.password);
@@ -216,6 +220,19 @@ class Emulator implements RunningEmulator {
     return this.latency();
   }
 
+  behaviour(): BehaviourSwitches {
+    return structuredClone(this.switches);
+  }
+
+  setBehaviour(partial: Partial<BehaviourSwitches>): BehaviourSwitches {
+    for (const key of Object.keys(partial)) {
+      if (!(key in this.switches)) throw new FaultError(`unknown behaviour switch "${key}"`);
+    }
+    // In place: the dispatcher and the login lockout hold this object.
+    Object.assign(this.switches, partial);
+    return this.behaviour();
+  }
+
   async seed(objects: Partial<StoreSnapshot>): Promise<void> {
     this.store.load(normaliseObjects(objects));
     await this.persist();
@@ -262,7 +279,7 @@ class Emulator implements RunningEmulator {
         counters: this.counters,
         faults: this.faults(),
         latency: this.latency(),
-        behaviour: this.behaviour,
+        behaviour: this.switches,
         queueLength: this.queue.length,
         recentRequests: this.requestLog(),
       }),
@@ -311,7 +328,7 @@ class Emulator implements RunningEmulator {
       res.end(`${injected.text}\n`);
       return;
     }
-    const maxUrl = this.behaviour.maxUrlBytes;
+    const maxUrl = this.switches.maxUrlBytes;
     if (maxUrl !== null && Buffer.byteLength(`${req.method ?? ""} ${req.url ?? ""}`) > maxUrl) {
       this.counters.refused += 1;
       this.record(caller, "none", "read", "http-414", 0, started);
@@ -322,7 +339,7 @@ class Emulator implements RunningEmulator {
     const maxBody = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const read = await readReqxml(req, maxBody);
     // Some firmware may take reqxml only from a POST (an open question for SFOS 20+).
-    if (read.via === "query" && req.method !== "POST" && this.behaviour.getRequests === "refuse") {
+    if (read.via === "query" && req.method !== "POST" && this.switches.getRequests === "refuse") {
       read.reqxml = undefined;
       read.via = "none";
     }
@@ -356,7 +373,7 @@ class Emulator implements RunningEmulator {
   private dispatchContext(maxBodyBytes: number): DispatchContext {
     return {
       store: this.store,
-      behaviour: this.behaviour,
+      behaviour: this.switches,
       username: this.options.username ?? "admin",
       password: this.options.password ?? "admin",
       extraUsers: this.options.extraUsers ?? [],

@@ -80,6 +80,11 @@ export class FirewallJournal extends Journal {
   }
 }
 
+/** Where a firewall's delivery state lives (`Journal.deliveryDir`): the state directory for `default`. */
+export function deliveryDirOf(stateDir: string, firewall: string): string {
+  return firewall === DEFAULT_FIREWALL ? stateDir : firewallDir(stateDir, firewall);
+}
+
 /** The journal a firewall delivers from: the state directory's own for `default`. */
 export function journalFor(stateDir: string, firewall: string): Journal {
   return firewall === DEFAULT_FIREWALL ? new Journal(stateDir) : new FirewallJournal(stateDir, firewall);

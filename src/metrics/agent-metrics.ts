@@ -10,6 +10,7 @@ import { F2bError } from "../errors/base.ts";
 import type { Journal } from "../journal/index.ts";
 import type { RequestEvent } from "../sophos/index.ts";
 import { createTarget } from "../targets/registry.ts";
+import type { FirewallMemory } from "../targets/sophos/firewall-memory.ts";
 import type { Target } from "../targets/target.ts";
 import { JournalTail } from "./journal-tail.ts";
 import { MeteredTarget } from "./metered-target.ts";
@@ -20,6 +21,8 @@ export interface MeteredFirewall {
   name: string;
   config: Config;
   journal: Journal;
+  /** What the agent's own target learned of this firewall (shared, so that both see one memory). */
+  memory?: FirewallMemory;
 }
 
 export interface AgentMetricsSetup {
@@ -73,7 +76,12 @@ export async function startAgentMetrics(options: {
     const tail = new JournalTail(fw.journal.journalPath, (event) => {
       if (index === 0) exporter?.sink.journaled(event);
     });
-    const inner = createTarget("sophos", { config: fw.config, deadline: options.deadline, onRequest });
+    const inner = createTarget("sophos", {
+      config: fw.config,
+      deadline: options.deadline,
+      onRequest,
+      ...(fw.memory ? { memory: fw.memory } : {}),
+    });
     const target = new MeteredTarget(inner, firewall, tail, () => exporter?.sink);
     targets.set(firewall, target);
     sources.push({

@@ -3,7 +3,9 @@
  * line per step: `ok`, `warn`, `info`, `FAIL` (with the fix) or `skip` (an earlier step that the
  * step needs failed). Exit 0 without a FAIL, 1 otherwise. It writes nothing on the firewall except
  * one IP host of our own prefix (`<prefix>doctor_probe`, in no group), created and deleted again to
- * prove the write permission; and nothing locally except a probe file in the state directory.
+ * prove the write permission, and, while this firewall's IPv6 network form is not known yet, one
+ * IPv6 network (`<prefix>doctor_probe6`, in no group), created and deleted to learn it; and nothing
+ * locally except a probe file in the state directory and what it learned (learned.json).
  */
 import type * as Dns from "node:dns/promises";
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -16,7 +18,7 @@ import { loadConfig, resolveConfigPath } from "../config/index.ts";
 import { octalMode } from "../config/permissions.ts";
 import type { Config } from "../config/types.ts";
 import { ConfigError, F2bError } from "../errors/base.ts";
-import { runningAgentPid } from "../journal/index.ts";
+import { deliveryDirOf, runningAgentPid } from "../journal/index.ts";
 import { Hints } from "../sophos/errors.ts";
 import {
   ApiDisabledError,
@@ -27,12 +29,13 @@ import {
 } from "../sophos/index.ts";
 import { ensureGroups, shardFromHost } from "../targets/sophos/index.ts";
 import type { GroupCheck } from "../targets/target.ts";
+import { IPV6_STEP, ipv6NetworkStep } from "./doctor-ipv6.ts";
+import { addProbe, PROBE_DESCRIPTION } from "./doctor-probe.ts";
 
 export const FAIL2BAN_DIR_ENV = "F2B_SOPHOSXG_FAIL2BAN_DIR";
 export const DEFAULT_FAIL2BAN_DIR = "/etc/fail2ban";
 /** The IP host the write probe creates and deletes: ours (our prefix), never in a group. */
 export const PROBE_SUFFIX = "doctor_probe";
-const PROBE_DESCRIPTION = "f2b-sophosxg doctor write probe (deleted at once)";
 /** TEST-NET-1 (RFC 5737): documentation only, never a real source of traffic. */
 export const PROBE_ADDRESS = "192.0.2.254";
 
@@ -80,7 +83,7 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
   const report = new Report(options.print);
   const config = await configSteps(report, options.configFile, env);
   if (config === undefined) {
-    for (const step of ["resolve", "connect", "tls", "api", "caller", "login", "read", "groups", "write"]) {
+    for (const step of ["resolve", ...FIREWALL_STEPS]) {
       report.skip(step, "no usable config");
     }
     report.skip("state dir", "no usable config");
@@ -99,7 +102,7 @@ export async function doctor(options: DoctorOptions): Promise<ActionOutcome> {
     }
     for (const fw of chosen) {
       if (config.firewalls !== undefined) options.print(`firewall ${fw.name} (${fw.config.url}):`);
-      await firewallSteps(report, fw.config);
+      await firewallSteps(report, fw.config, deliveryDirOf(fw.config.stateDir, fw.name));
     }
     stateSteps(report, config);
     if (config.crowdsec) {
@@ -182,7 +185,7 @@ async function configSteps(
 
 // ---- the firewall -------------------------------------------------------------------------------
 
-const FIREWALL_STEPS = ["connect", "tls", "api", "caller", "login", "read", "groups", "write"];
+const FIREWALL_STEPS = ["connect", "tls", "api", "caller", "login", "read", "groups", "write", IPV6_STEP];
 
 function skipFrom(report: Report, step: string, because: string): void {
   for (const s of FIREWALL_STEPS.slice(FIREWALL_STEPS.indexOf(step))) report.skip(s, because);
@@ -205,7 +208,8 @@ async function loadNetworking(): Promise<void> {
   tls = tlsModule;
 }
 
-async function firewallSteps(report: Report, config: Config): Promise<void> {
+/** `firewallDir`: where this firewall's delivery state (and what was learned of it) lives. */
+async function firewallSteps(report: Report, config: Config, firewallDir: string): Promise<void> {
   await loadNetworking();
   const url = new URL(config.url);
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -271,7 +275,7 @@ async function firewallSteps(report: Report, config: Config): Promise<void> {
       skipFrom(report, "read", "not logged in");
       return;
     }
-    await objectSteps(report, client, config);
+    await objectSteps(report, client, config, firewallDir);
   } finally {
     client.close();
   }
@@ -484,7 +488,12 @@ async function loginSteps(report: Report, client: SophosClient): Promise<boolean
   return true;
 }
 
-async function objectSteps(report: Report, client: SophosClient, config: Config): Promise<void> {
+async function objectSteps(
+  report: Report,
+  client: SophosClient,
+  config: Config,
+  firewallDir: string,
+): Promise<void> {
   const permissionFix =
     "give the API user's administrator profile read-write on Objects (IP hosts and groups) and Network";
   let groups: GroupCheck[] | undefined;
@@ -509,6 +518,7 @@ async function objectSteps(report: Report, client: SophosClient, config: Config)
     report.line("FAIL", "read", `cannot read IP hosts: ${describe(error)}`, hintOf(error, permissionFix));
     report.skip("groups", "cannot read");
     report.skip("write", "cannot read");
+    report.skip(IPV6_STEP, "cannot read");
     return;
   }
   if (groups === undefined) {
@@ -527,10 +537,17 @@ async function objectSteps(report: Report, client: SophosClient, config: Config)
         "Fail2ban's actionstart creates them: restart Fail2ban, or run f2b-sophosxg start; then use them in a firewall rule",
       );
   }
-  await writeProbe(report, client, config, permissionFix);
+  const wrote = await writeProbe(report, client, config, permissionFix);
+  await ipv6NetworkStep(report, client, config, firewallDir, wrote);
 }
 
-async function writeProbe(report: Report, client: SophosClient, config: Config, fix: string): Promise<void> {
+/** The write probe; true when it created and deleted its IP host. */
+async function writeProbe(
+  report: Report,
+  client: SophosClient,
+  config: Config,
+  fix: string,
+): Promise<boolean> {
   const name = `${config.prefix}${PROBE_SUFFIX}`;
   const probe = {
     name,
@@ -541,26 +558,19 @@ async function writeProbe(report: Report, client: SophosClient, config: Config, 
     hostGroups: [],
   };
   try {
-    // `add`, never an upsert: an object of that name that is not our probe must stay as it is.
-    let [added] = await client.setIpHosts([probe], "add");
-    if (added !== undefined && added.code === 502) {
-      const [existing] = await client.getIpHosts({ key: "Name", criteria: "=", value: name });
-      if (existing?.description !== PROBE_DESCRIPTION) {
-        report.line(
-          "FAIL",
-          "write",
-          `an IP host named ${name} exists and is not doctor's probe; left alone`,
-          `rename or delete ${name} on the firewall, or change "iphost_prefix"`,
-        );
-        return;
-      }
-      // A probe left behind by an interrupted doctor run.
-      await client.removeIpHosts([name]);
-      [added] = await client.setIpHosts([probe], "add");
+    const added = await addProbe(client, probe, async (host) => (await client.setIpHosts([host], "add"))[0]);
+    if (added === "foreign") {
+      report.line(
+        "FAIL",
+        "write",
+        `an IP host named ${name} exists and is not doctor's probe; left alone`,
+        `rename or delete ${name} on the firewall, or change "iphost_prefix"`,
+      );
+      return false;
     }
     if (added !== undefined && !added.ok) {
       report.line("FAIL", "write", `cannot create IP host ${name}: ${added.text}`, fix);
-      return;
+      return false;
     }
     const [removed] = await client.removeIpHosts([name]);
     if (removed !== undefined && !removed.ok) {
@@ -570,11 +580,13 @@ async function writeProbe(report: Report, client: SophosClient, config: Config, 
         `created IP host ${name} but cannot delete it: ${removed.text}`,
         `${fix}; then delete ${name} on the firewall`,
       );
-      return;
+      return false;
     }
     report.line("ok", "write", `created and deleted IP host ${name}`);
+    return true;
   } catch (error) {
     report.line("FAIL", "write", `write probe ${name}: ${describe(error)}`, hintOf(error, fix));
+    return false;
   }
 }
 

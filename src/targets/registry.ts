@@ -7,6 +7,7 @@ import type { RequestEvent, Transport } from "../sophos/index.ts";
 import { FileTarget } from "./file-target.ts";
 import { clientFor, namingFor } from "./sophos/connect.ts";
 import { DryRunTransport } from "./sophos/dry-run.ts";
+import type { FirewallMemory } from "./sophos/firewall-memory.ts";
 import { SophosTarget } from "./sophos/target.ts";
 import type { Target } from "./target.ts";
 
@@ -20,12 +21,18 @@ export interface TargetContext {
   print?: (text: string) => void;
   /** Told about every API request (the agent's metrics). */
   onRequest?: (event: RequestEvent) => void;
+  /**
+   * What is known of this firewall's answers, remembered in its delivery directory (a Session
+   * makes it; firewall-memory.ts). Absent: learned for this process only.
+   */
+  memory?: FirewallMemory;
 }
 
 export const TARGETS = {
   sophos: (c: TargetContext): SophosTarget =>
     new SophosTarget({
       naming: namingFor(c.config),
+      ...(c.memory ? { memory: c.memory } : {}),
       client: () =>
         clientFor(c.config, {
           deadline: c.deadline,
@@ -38,6 +45,7 @@ export const TARGETS = {
     new SophosTarget({
       kind: "sophos (dry run)",
       naming: namingFor(c.config),
+      ...(c.memory ? { memory: c.memory } : {}),
       client: () =>
         clientFor(c.config, { deadline: c.deadline, transport: new DryRunTransport(c.print ?? (() => {})) }),
     }),

@@ -30,6 +30,7 @@ const STEPS = [
   "read",
   "groups",
   "write",
+  "ipv6 network",
   "state dir",
   "agent",
   "action file",
@@ -94,8 +95,13 @@ test("a healthy chain: every step ok, one line each, exit 0; the write probe lea
     new RegExp(`pinned SHA-256 ${emu.fingerprint256.slice(0, 2)}`, "i"),
   );
   assert.match(stepLine(result.stdout, "write"), /created and deleted IP host f2b_doctor_probe/);
-  assert.equal(emu.counters.entityWritesApplied - writesBefore, 2, "one create and one delete");
-  assert.ok(!emu.snapshot().hosts.some((h) => h.name.includes("doctor_probe")), "probe deleted");
+  // Nothing is known yet of the IPv6 network form: the IPv6 probe learns it (test/targets/ipv6-subnet-form.test.ts).
+  assert.equal(
+    emu.counters.entityWritesApplied - writesBefore,
+    4,
+    "one create and one delete of each probe (IPv4 host, IPv6 network)",
+  );
+  assert.ok(!emu.snapshot().hosts.some((h) => h.name.includes("doctor_probe")), "probes deleted");
   assert.deepEqual(foreignObjects(emu), before, "nothing foreign touched");
   assert.equal(result.stderr, "");
 });

@@ -41,7 +41,12 @@ export async function runAgent(
   const metrics = config.metrics
     ? await (await import("../../metrics/agent-metrics.ts")).startAgentMetrics({
         listen: config.metrics,
-        firewalls: firewalls.map((s) => ({ name: s.firewallName, config: s.config, journal: s.journal })),
+        firewalls: firewalls.map((s) => ({
+          name: s.firewallName,
+          config: s.config,
+          journal: s.journal,
+          memory: s.target.memory,
+        })),
         deadline: session.deadline,
       })
     : undefined;

@@ -1,6 +1,8 @@
 export * from "./dry-run.ts";
+export * from "./firewall-memory.ts";
 export * from "./groups.ts";
 export * from "./ip-host.ts";
+export * from "./ipv6-subnet.ts";
 export { maxPrefixLength, objectNameFor, prefixProblem } from "./names.ts";
 export * from "./push.ts";
 export * from "./reconcile.ts";

@@ -13,7 +13,8 @@ import { objectNameFor, prefixProblem } from "./names.ts";
 /**
  * The IP host to write for `target`: `IP` for one address, `Network` for a CIDR network with
  * `ipAddress` = the network address and `subnet` = the dotted mask (IPv4, `255.255.255.0`) or
- * the prefix length as a decimal string (IPv6, `48`; reference §10.7 leaves this open).
+ * the prefix length as a decimal string (IPv6, `48`; reference §10.7 leaves this open, so the
+ * write puts it in the form the firewall is known to take: ipv6-subnet.ts).
  */
 export function ipHostFor(prefix: string, target: BanTarget, groupName: string): IpHost {
   const host: IpHost = {
@@ -48,7 +49,7 @@ export function banTargetFromHost(prefix: string, host: IpHost): BanTarget | und
   const bits = ADDRESS_BITS[family];
   let prefixLength: number | undefined;
   if (host.hostType === "IP") prefixLength = bits;
-  else if (host.hostType === "Network") prefixLength = subnetPrefix(family, host.subnet);
+  else if (host.hostType === "Network") prefixLength = subnetPrefixLength(family, host.subnet);
   if (prefixLength === undefined) return undefined;
   const target = targetOf(family, value, prefixLength);
   if (target.family !== family) return undefined;
@@ -56,7 +57,8 @@ export function banTargetFromHost(prefix: string, host: IpHost): BanTarget | und
   return objectNameFor(prefix, target) === host.name ? target : undefined;
 }
 
-function subnetPrefix(family: "IPv4" | "IPv6", subnet: string | undefined): number | undefined {
+/** The prefix length a `Subnet` stands for: a length (`64`), a dotted IPv4 mask or an IPv6 mask; undefined if none. */
+export function subnetPrefixLength(family: "IPv4" | "IPv6", subnet: string | undefined): number | undefined {
   if (subnet === undefined) return undefined;
   const text = subnet.trim();
   const max = ADDRESS_BITS[family];

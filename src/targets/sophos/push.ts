@@ -10,14 +10,17 @@ import { FAMILIES, familyOfTarget, parseBanTarget } from "../../address/index.ts
 import type { IpHost } from "../../protocol/model.ts";
 import type { EntityOutcome, SophosClient } from "../../sophos/index.ts";
 import type { PushResult } from "../target.ts";
+import type { FirewallMemory } from "./firewall-memory.ts";
 import { ensureGroups, type GroupNames } from "./groups.ts";
 import { ipHostFor } from "./ip-host.ts";
+import { setIpHostsInKnownForm } from "./ipv6-subnet.ts";
 import {
   believedShards,
   isShardable,
   type Layout,
   layoutShards,
   MAX_SHARD_SIZE,
+  retiringShardHost,
   type Shard,
   sameAddresses,
   shardHost,
@@ -41,78 +44,67 @@ function hostFor(naming: Naming, target: string): IpHost {
   return ipHostFor(naming.prefix, parsed, naming.groups[parsed.family]);
 }
 
-/** Upserts hosts; when some fail (usually a group deleted behind our back), recreates the groups and retries those once. */
+/**
+ * Upserts hosts (IPv6 networks in the form this firewall takes, ipv6-subnet.ts); when some fail
+ * (usually a group deleted behind our back), recreates the groups and retries those once.
+ */
 export async function upsertHosts(
   client: SophosClient,
   naming: Naming,
   hosts: IpHost[],
+  memory: FirewallMemory,
 ): Promise<EntityOutcome[]> {
   if (hosts.length === 0) return [];
-  const outcomes = await client.setIpHosts(hosts, "upsert");
+  const outcomes = await setIpHostsInKnownForm(client, hosts, "upsert", memory);
   const failed = indexesOfFailures(outcomes);
   if (failed.length === 0) return outcomes;
   await ensureGroups(client, naming.groups, { create: true });
-  const retried = await client.setIpHosts(
+  const retried = await setIpHostsInKnownForm(
+    client,
     failed.map((i) => hosts[i]!),
     "upsert",
+    memory,
   );
   const merged = [...outcomes];
   failed.forEach((index, k) => {
     merged[index] = retried[k]!;
   });
-  return retryIpv6SubnetForm(client, hosts, merged);
-}
-
-/**
- * Which IPv6 `Subnet` form a firmware takes is not known (reference §10.7: a prefix length or
- * a mask): an IPv6 network refused as invalid in the prefix form is written once more as a mask.
- */
-async function retryIpv6SubnetForm(
-  client: SophosClient,
-  hosts: IpHost[],
-  outcomes: EntityOutcome[],
-): Promise<EntityOutcome[]> {
-  const refused = outcomes.flatMap((outcome, i) => {
-    const h = hosts[i]!;
-    const prefixForm = h.ipFamily === "IPv6" && h.hostType === "Network" && /^\d{1,3}$/.test(h.subnet ?? "");
-    return outcome.kind === "invalid" && prefixForm ? [i] : [];
-  });
-  if (refused.length === 0) return outcomes;
-  const asMask = refused.map((i) => ({ ...hosts[i]!, subnet: ipv6Mask(Number(hosts[i]!.subnet)) }));
-  const retried = await client.setIpHosts(asMask, "upsert");
-  const merged = [...outcomes];
-  refused.forEach((index, k) => {
-    merged[index] = retried[k]!;
-  });
   return merged;
 }
 
-/** `48` → `ffff:ffff:ffff::` (the expanded-mask form, groups of 16 bits). */
-export function ipv6Mask(prefixLength: number): string {
-  const groups: string[] = [];
-  for (let g = 0; g < 8; g++) {
-    const bits = Math.max(0, Math.min(16, prefixLength - g * 16));
-    groups.push(((0xffff << (16 - bits)) & 0xffff).toString(16));
-  }
-  // Trailing zero groups compressed, as an address is written (ffff:ffff:ffff::).
-  return groups.join(":").replace(/(^|:)0(:0)+$/, "::");
-}
-
 /** Unlinks, then removes hosts; an outcome is ok when the host is gone (removed now, or already). */
-export async function removeHosts(client: SophosClient, hosts: IpHost[]): Promise<EntityOutcome[]> {
+export async function removeHosts(
+  client: SophosClient,
+  hosts: IpHost[],
+  memory: FirewallMemory,
+): Promise<EntityOutcome[]> {
   if (hosts.length === 0) return [];
   // An unlink of a host that is already gone fails; the Remove below tells what really matters.
-  await client.unlinkIpHosts(hosts.map((h) => ({ ...h, hostGroups: [] })));
+  // The unlink is a whole-object update: an IPv6 network in a form the firewall refuses would
+  // stay in its group, and its Remove be refused.
+  await setIpHostsInKnownForm(
+    client,
+    hosts.map((h) => ({ ...h, hostGroups: [] })),
+    "update",
+    memory,
+  );
   const outcomes = await client.removeIpHosts(hosts.map((h) => h.name));
   // For a removal, "not there" is done.
   return outcomes.map((o) => (o.kind === "gone" ? { ...o, ok: true } : o));
 }
 
-async function addTargets(client: SophosClient, naming: Naming, targets: string[], result: PushResult) {
+async function addTargets(
+  client: SophosClient,
+  naming: Naming,
+  targets: string[],
+  result: PushResult,
+  memory: FirewallMemory,
+) {
   const outcomes = await upsertHosts(
     client,
     naming,
     targets.map((t) => hostFor(naming, t)),
+    memory,
   );
   outcomes.forEach((outcome, i) => {
     if (outcome.ok) result.present.push(targets[i]!);
@@ -120,10 +112,17 @@ async function addTargets(client: SophosClient, naming: Naming, targets: string[
   });
 }
 
-async function removeTargets(client: SophosClient, naming: Naming, targets: string[], result: PushResult) {
+async function removeTargets(
+  client: SophosClient,
+  naming: Naming,
+  targets: string[],
+  result: PushResult,
+  memory: FirewallMemory,
+) {
   const outcomes = await removeHosts(
     client,
     targets.map((t) => hostFor(naming, t)),
+    memory,
   );
   outcomes.forEach((outcome, i) => {
     if (outcome.ok) result.absent.push(targets[i]!);
@@ -146,6 +145,7 @@ export async function writeShards(
   next: readonly Shard[],
   touched: ReadonlySet<string>,
   result: PushResult,
+  memory: FirewallMemory,
 ): Promise<Set<string>> {
   const old = new Map(before.map((s) => [s.name, s.addresses]));
   const changed = next.filter((s) => {
@@ -172,13 +172,15 @@ export async function writeShards(
     writes.filter((s) => !givesUpPlaced(s)),
     done,
     result,
+    memory,
   );
   const safe = result.failures.length === failuresBefore;
-  if (safe) await writeContents(client, naming, writes.filter(givesUpPlaced), done, result);
+  if (safe) await writeContents(client, naming, writes.filter(givesUpPlaced), done, result, memory);
   const empties = changed.filter((s) => s.addresses.length === 0 && (safe || !givesUpPlaced(s)));
   const removed = await removeHosts(
     client,
-    empties.map((s) => shardHost(s, naming.groups[s.family])),
+    empties.map((s) => retiringShardHost(s, old.get(s.name))),
+    memory,
   );
   removed.forEach((outcome, i) => {
     const shard = empties[i]!;
@@ -198,12 +200,14 @@ async function writeContents(
   writes: readonly Shard[],
   done: Set<string>,
   result: PushResult,
+  memory: FirewallMemory,
 ): Promise<void> {
   if (writes.length === 0) return;
   const written = await upsertHosts(
     client,
     naming,
     writes.map((s) => shardHost(s, naming.groups[s.family])),
+    memory,
   );
   written.forEach((outcome, i) => {
     const shard = writes[i]!;
@@ -222,6 +226,7 @@ async function shardTargets(
   changes: { add: string[]; remove: string[] },
   believed: ReadonlyMap<string, string[]>,
   result: PushResult,
+  memory: FirewallMemory,
 ) {
   for (const family of FAMILIES) {
     const inFamily = (t: string) => familyOfTarget(t) === family;
@@ -234,7 +239,7 @@ async function shardTargets(
     for (const t of remove) wanted.delete(t);
     const next = layoutShards(naming.prefix, family, before, wanted, naming.shardSize ?? MAX_SHARD_SIZE);
     const touched = new Set([...add, ...remove]);
-    const done = await writeShards(client, naming, before, next, touched, result);
+    const done = await writeShards(client, naming, before, next, touched, result, memory);
     settle(add, next, done, result.present, result);
     settle(remove, before, done, result.absent, result, true);
   }
@@ -272,26 +277,28 @@ function describe(outcome: EntityOutcome): string {
 
 /**
  * Fills `result` as it goes, so that when a request throws half-way (the firewall went away),
- * the caller still records what did reach the firewall. `believedShards` (the journal's belief,
- * iplist layout only) is the content each shard is rewritten from.
+ * the caller still records what did reach the firewall. `believed` (the journal's belief about
+ * the shards, iplist layout only) is the content each shard is rewritten from; `memory` is what
+ * is known of this firewall's answers (firewall-memory.ts).
  */
 export async function pushChanges(
   client: SophosClient,
   naming: Naming,
   changes: { add: string[]; remove: string[] },
   result: PushResult,
-  believed: ReadonlyMap<string, string[]> = new Map(),
+  believed: ReadonlyMap<string, string[]>,
+  memory: FirewallMemory,
 ): Promise<void> {
   const perObject = (t: string) => !usesShards(naming, t);
   // A removal that no believed shard holds can only be a host: one the original program made,
   // or one of a layout change that has not finished. Remove it as a host ("gone" counts as done).
   const inBelievedShard = new Set([...believed.values()].flat());
   const removeAsHost = (t: string) => perObject(t) || !inBelievedShard.has(t);
-  await addTargets(client, naming, changes.add.filter(perObject), result);
-  await removeTargets(client, naming, changes.remove.filter(removeAsHost), result);
+  await addTargets(client, naming, changes.add.filter(perObject), result, memory);
+  await removeTargets(client, naming, changes.remove.filter(removeAsHost), result, memory);
   const shardAdd = changes.add.filter((t) => !perObject(t));
   const shardRemove = changes.remove.filter((t) => !removeAsHost(t));
   if (shardAdd.length + shardRemove.length > 0) {
-    await shardTargets(client, naming, { add: shardAdd, remove: shardRemove }, believed, result);
+    await shardTargets(client, naming, { add: shardAdd, remove: shardRemove }, believed, result, memory);
   }
 }

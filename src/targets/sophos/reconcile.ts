@@ -25,6 +25,7 @@ import {
   type ReconcilePlan,
   type ReconcileReport,
 } from "../target.ts";
+import { FirewallMemory } from "./firewall-memory.ts";
 import { ensureGroups } from "./groups.ts";
 import { banTargetFromHost } from "./ip-host.ts";
 import { type Naming, pushChanges, removeHosts, usesShards, writeShards } from "./push.ts";
@@ -40,6 +41,8 @@ import {
 export interface SophosReconcileOptions extends ReconcileOptions {
   client: SophosClient;
   naming: Naming;
+  /** What is known of this firewall's answers (the target's); default: learned for this run only. */
+  memory?: FirewallMemory;
 }
 
 /** What the firewall has of ours, in the families looked at. */
@@ -169,6 +172,7 @@ export async function reconcile(options: SophosReconcileOptions): Promise<Reconc
   const { plan } = work;
   const result = emptyPushResult();
   if (options.dryRun) return { plan, result };
+  const memory = options.memory ?? new FirewallMemory();
   const touched = [...new Set([...plan.add, ...plan.migrate, ...plan.remove])];
   // As in deliverPending: mark what we are about to change, in case we die before recording it.
   if (touched.length > 0) options.journal.append([{ t: "sending", at: now(), targets: touched }]);
@@ -176,16 +180,24 @@ export async function reconcile(options: SophosReconcileOptions): Promise<Reconc
   let shardsDone = new Set<string>();
   try {
     // Phase 1: coverage.
-    await pushChanges(options.client, options.naming, { add: work.hostAdds, remove: [] }, result);
+    await pushChanges(
+      options.client,
+      options.naming,
+      { add: work.hostAdds, remove: [] },
+      result,
+      new Map(),
+      memory,
+    );
     const writes = work.shardsNext.filter((s) => plan.shardWrites.includes(s.name));
     const linked = observed.shards.filter((s) => !observed.unlinked.has(s.name));
-    shardsDone = await writeShards(options.client, options.naming, linked, writes, new Set(), result);
+    shardsDone = await writeShards(options.client, options.naming, linked, writes, new Set(), result, memory);
     // Phase 2: removals, only once every addition reached the firewall.
     if (result.failures.length === 0) {
       const targets = work.hostRemovals;
       const outcomes = await removeHosts(
         options.client,
         targets.map((t) => observed.hosts.get(t)!.host),
+        memory,
       );
       outcomes.forEach((o, i) => {
         if (o.ok) removedHosts.add(targets[i]!);
@@ -199,6 +211,7 @@ export async function reconcile(options: SophosReconcileOptions): Promise<Reconc
         emptied,
         new Set(),
         result,
+        memory,
       )) {
         shardsDone.add(name);
       }

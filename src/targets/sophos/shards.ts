@@ -5,8 +5,9 @@
  * changes costs one entity write per shard touched, whatever the firewall charges per entity.
  *
  * A shard is never empty on the firewall (it refuses an empty IPList): a shard that empties out
- * is unlinked from the group with a placeholder address from the documentation ranges, never a
- * routable one, and then removed. The placeholder is never counted as banned.
+ * is unlinked from the group with its last content (see retiringShardHost), and then removed.
+ * Where an IP list must exist with nothing to list, it holds a placeholder address from the
+ * documentation ranges, never a routable one; the placeholder is never counted as banned.
  */
 
 import type { IpFamily } from "../../address/index.ts";
@@ -77,6 +78,23 @@ export function shardHost(shard: Shard, groupName: string): IpHost {
     description: `f2b-sophosxg: addresses banned by Fail2ban (shard ${shard.n})`,
     listOfIpAddresses: empty ? [SHARD_PLACEHOLDER[shard.family]] : shard.addresses,
     hostGroups: empty ? [] : [groupName],
+  };
+}
+
+/**
+ * The IP host that takes an emptied shard out of its group before its Remove: its last content
+ * (`lastAddresses`, what the firewall holds under that name) in no group, or the placeholder
+ * when that content is unknown or empty. Never the placeholder for all of them: two shards
+ * emptied at once would both become the same list, and a firewall that refuses a second object
+ * with the same details (503, reference §10.14) would refuse the second unlink, and then its
+ * Remove (still a member). Rewriting a list it already holds under that name cannot collide.
+ */
+export function retiringShardHost(shard: Shard, lastAddresses: readonly string[] | undefined): IpHost {
+  const known = lastAddresses !== undefined && lastAddresses.length > 0;
+  return {
+    ...shardHost(shard, ""),
+    listOfIpAddresses: known ? [...lastAddresses] : [SHARD_PLACEHOLDER[shard.family]],
+    hostGroups: [],
   };
 }
 

@@ -15,6 +15,7 @@ import type {
   ReconcileReport,
   Target,
 } from "../target.ts";
+import { FirewallMemory } from "./firewall-memory.ts";
 import { ensureGroups } from "./groups.ts";
 import { type Naming, pushChanges, usesShards } from "./push.ts";
 import { reconcile } from "./reconcile.ts";
@@ -25,17 +26,22 @@ export interface SophosTargetOptions {
   client: SophosClient | (() => SophosClient);
   naming: Naming;
   kind?: string;
+  /** What is known of this firewall's answers; default: learned for this process only. */
+  memory?: FirewallMemory;
 }
 
 export class SophosTarget implements Target {
   readonly kind: string;
   readonly naming: Naming;
+  /** What deliveries learned of this firewall's answers (the IPv6 network form), remembered in its state. */
+  readonly memory: FirewallMemory;
   private made: SophosClient | undefined;
   private readonly make: () => SophosClient;
 
   constructor(options: SophosTargetOptions) {
     this.kind = options.kind ?? "sophos";
     this.naming = options.naming;
+    this.memory = options.memory ?? new FirewallMemory();
     const given = options.client;
     this.make = typeof given === "function" ? given : () => given;
   }
@@ -61,11 +67,11 @@ export class SophosTarget implements Target {
   }
 
   push(plan: PushPlan, result: PushResult, believed: ReadonlyMap<string, string[]>): Promise<void> {
-    return pushChanges(this.client, this.naming, plan, result, believed);
+    return pushChanges(this.client, this.naming, plan, result, believed, this.memory);
   }
 
   reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
-    return reconcile({ ...options, client: this.client, naming: this.naming });
+    return reconcile({ ...options, client: this.client, naming: this.naming, memory: this.memory });
   }
 
   close(): void {

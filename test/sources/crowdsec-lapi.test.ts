@@ -9,7 +9,7 @@ import { statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it, test } from "node:test";
+import { after, afterEach, before, describe, it, test } from "node:test";
 import type { CrowdsecConfig } from "../../src/config/types.ts";
 import { desiredTargets, holdsOf, Journal } from "../../src/journal/index.ts";
 import { CrowdsecSource, readCrowdsecStatus } from "../../src/sources/crowdsec/index.ts";
@@ -101,6 +101,10 @@ describe("the CrowdSec source against a real LAPI", {
   after(async () => {
     await lapi?.close();
   });
+  // Each test starts from an empty LAPI, even after one failed half-way.
+  afterEach(async () => {
+    await lapi?.cscli(["decisions", "delete", "--all"]);
+  });
 
   it("cscli decisions (IPv4, IPv6, ranges) become holds; a delete releases; other types are counted", async () => {
     await lapi.addDecision({ ip: "192.0.2.10", duration: "2h" });
@@ -134,7 +138,7 @@ describe("the CrowdSec source against a real LAPI", {
     assert.equal(delta.full, false);
     assert.equal(delta.released, 2);
     assert.deepEqual([...r.holds().keys()].sort(), ["198.51.100.0/24", "2001:db8::10"].sort());
-    // Leave the LAPI empty for the next test.
+    // Everything deleted at once: both remaining holds are released.
     await lapi.cscli(["decisions", "delete", "--all"]);
     const cleared = await r.source.pollOnce();
     assert.equal(cleared.released, 2);
@@ -168,7 +172,6 @@ describe("the CrowdSec source against a real LAPI", {
     await long.source.pollOnce();
     assert.deepEqual([...long.holds().keys()].sort(), ["192.0.2.20", "192.0.2.21", "192.0.2.23"]);
     assert.equal(readCrowdsecStatus(long.journal.dir)?.ignored.short, 1);
-    await lapi.cscli(["decisions", "delete", "--all"]);
   });
 
   it("a LAPI stopped and restarted releases nothing; the full pull after it releases only what is really gone", async () => {
@@ -200,7 +203,6 @@ describe("the CrowdSec source against a real LAPI", {
     const again = await restarted.source.pollOnce();
     assert.equal(again.full, true);
     assert.equal(r.journalSize(), before);
-    await lapi.cscli(["decisions", "delete", "--all"]);
   });
 
   it("a decision that ends without a delete ends its hold, with no release written", async () => {
@@ -229,7 +231,6 @@ describe("the CrowdSec source against a real LAPI", {
     assert.equal(good.journalSize(), size);
     assert.deepEqual([...good.holds().keys()], ["192.0.2.50"]);
     assert.match(readCrowdsecStatus(good.journal.dir)?.lastError?.message ?? "", /HTTP 403/);
-    await lapi.cscli(["decisions", "delete", "--all"]);
   });
 
   it("max_decisions keeps the longest-lasting, says so once, and status counts what is left out", async () => {
@@ -246,7 +247,6 @@ describe("the CrowdSec source against a real LAPI", {
     await lapi.deleteDecision({ ip: "192.0.2.61" });
     await r.source.pollOnce();
     assert.deepEqual([...r.holds().keys()].sort(), ["192.0.2.60", "192.0.2.62"], "the next in line moves up");
-    await lapi.cscli(["decisions", "delete", "--all"]);
   });
 });
 

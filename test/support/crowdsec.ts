@@ -11,9 +11,10 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitUntil } from "./wait.ts";
 
 export interface CrowdsecInstall {
   crowdsec: string;
@@ -161,6 +162,9 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
         reject(new Error(`the CrowdSec LAPI exited (${code}) while starting:\n${log}`));
       });
     });
+    // crowdsec logs "Local API listening" just before it binds the port, so a request right
+    // after the line can still be refused (seen on a loaded CI machine after a restart).
+    await waitUntil(`the CrowdSec LAPI accepts connections on ${port}`, () => accepts(port), 20_000);
   };
   const stop = async () => {
     const proc = child;
@@ -215,4 +219,16 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     },
   };
   return lapi;
+}
+
+/** Whether something accepts a TCP connection on the loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

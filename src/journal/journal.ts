@@ -5,8 +5,9 @@
  *   state.json      the snapshot the journal continues from
  *   journal.lock    held for a few milliseconds around each append, load and compaction
  *
- * An append is one write() with O_APPEND followed by fsync, so a command reports success only
- * once its intent is on disk. A compaction writes the new snapshot to a temp file, fsyncs it,
+ * An append is written with O_APPEND under the lock (a large one in slices, cut back off whole
+ * if any slice fails) followed by fsync, so a command reports success only once its intent is
+ * on disk. A compaction writes the new snapshot to a temp file, fsyncs it,
  * renames it over state.json, fsyncs the directory, then empties the journal; a crash at any
  * point leaves either the old pair or a snapshot whose records are replayed once more, which is
  * harmless because every record is idempotent.
@@ -32,6 +33,11 @@ import { applyRecord, type BanState, emptyState, stateFromJson, stateToJson } fr
 import { JournalError, storageHint } from "./errors.ts";
 import { type HeldLock, lockSyncUntil } from "./lock.ts";
 import { asJournalRecord, type JournalRecord } from "./records.ts";
+
+/** Records serialised per write() of an append. */
+const APPEND_SLICE_RECORDS = 2_000;
+/** Bytes read per slice when the view catches up with the journal. */
+const REPLAY_SLICE_BYTES = 1 << 20;
 
 /** How long an append waits for another process's append or compaction. */
 const JOURNAL_LOCK_WAIT_MS = 5000;
@@ -148,8 +154,14 @@ export class Journal {
         // A crash (power loss) mid-write can leave a torn last line without its newline: start on
         // a fresh line, so our record is not glued onto it and lost with it.
         const torn = sizeBefore > 0 && !endsWithNewline(fd, sizeBefore);
-        const text = `${torn ? "\n" : ""}${records.map((r) => JSON.stringify(r)).join("\n")}\n`;
-        writeFully(fd, Buffer.from(text, "utf8"));
+        if (torn) writeFully(fd, Buffer.from("\n"));
+        // In slices: a full CrowdSec pull appends 100,000 records, and one text of them all
+        // (with its buffer) would be the agent's biggest allocation. The cut-off below still
+        // takes back every slice if any of them fails.
+        for (let at = 0; at < records.length; at += APPEND_SLICE_RECORDS) {
+          const slice = records.slice(at, at + APPEND_SLICE_RECORDS);
+          writeFully(fd, Buffer.from(`${slice.map((r) => JSON.stringify(r)).join("\n")}\n`, "utf8"));
+        }
         fsyncSync(fd);
       } catch (error) {
         // Cut a short or failed write back off, so no half record stays behind.
@@ -341,20 +353,35 @@ function writeFully(fd: number, data: Buffer): void {
   }
 }
 
-/** Reads journal.jsonl from the view's offset to `size` and applies every complete line. */
+/**
+ * Reads journal.jsonl from the view's offset to `size` and applies every complete line, a
+ * slice at a time, so that reading back a large append never holds all of it at once.
+ */
 function replayTail(view: JournalView, fd: number, size: number): void {
-  const tail = Buffer.alloc(size - view.offset);
-  let read = 0;
-  while (read < tail.length) {
-    const n = readSync(fd, tail, read, tail.length - read, view.offset + read);
+  let carry = Buffer.alloc(0);
+  let position = view.offset;
+  while (position < size) {
+    const chunk = Buffer.alloc(Math.min(REPLAY_SLICE_BYTES, size - position));
+    const n = readSync(fd, chunk, 0, chunk.length, position);
     if (n <= 0) break;
-    read += n;
+    position += n;
+    const text = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+    // The text after the last newline is either the start of the next slice's first line or a
+    // write that never completed (or is still being written): that one is read again, whole,
+    // at the next load.
+    const end = text.lastIndexOf(0x0a);
+    if (end < 0) {
+      carry = text;
+      continue;
+    }
+    applyLines(view, text.toString("utf8", 0, end));
+    view.offset += end + 1;
+    carry = Buffer.from(text.subarray(end + 1));
   }
-  // The text after the last newline is a write that never completed (or is still being
-  // written): it is read again, whole, at the next load.
-  const end = tail.lastIndexOf(0x0a, read - 1);
-  if (end < 0) return;
-  for (const line of tail.toString("utf8", 0, end).split("\n")) {
+}
+
+function applyLines(view: JournalView, text: string): void {
+  for (const line of text.split("\n")) {
     if (line === "") continue;
     let record: JournalRecord | undefined;
     try {
@@ -369,7 +396,6 @@ function replayTail(view: JournalView, fd: number, size: number): void {
       view.unreadable++;
     }
   }
-  view.offset += end + 1;
 }
 
 /** Changes whenever the file is replaced or rewritten (a compaction renames a new one in). */

@@ -4,12 +4,12 @@
  * Journal on the same directory) append, compact or leave half-written in between.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Journal, pendingCounts, pendingFor, stateToJson } from "../../src/journal/index.ts";
 import { tempDir } from "../support/harness.ts";
-import { canon, journalRecord } from "./records.ts";
+import { ban, canon, fold, journalRecord } from "./records.ts";
 
 type Step =
   | { do: "append"; by: "follower" | "other"; records: Parameters<Journal["append"]>[0] }
@@ -74,6 +74,33 @@ describe("journal view", () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("an append of tens of thousands of records (a full CrowdSec pull) reads back whole, in slices", () => {
+    const { dir, cleanup } = tempDir("f2b-view-large");
+    try {
+      const follower = new Journal(dir);
+      follower.load();
+      // Varied lengths, so slice boundaries (1 MiB) fall inside lines, not only between them.
+      const records = Array.from({ length: 30_000 }, (_, i) =>
+        ban(`2001:db8::${i.toString(16)}`, `jail-${"x".repeat(i % 37)}`, 1_900_000_000 + i),
+      );
+      new Journal(dir).append(records);
+      assert.ok(statSync(follower.journalPath).size > 3 * (1 << 20), "the append spans several slices");
+      const torn = '{"t":"ban","at":1,"jail":"x","tar';
+      appendFileSync(follower.journalPath, torn);
+      const expected = canon(fold(records));
+      const seen = follower.load();
+      assert.equal(seen.records, records.length);
+      assert.equal(seen.unreadable, 0, "the torn line is not read yet");
+      assert.equal(canon(seen.state), expected);
+      assert.equal(canon(new Journal(dir).load().state), expected);
+      // The torn write is completed later: it is read once, whole.
+      appendFileSync(follower.journalPath, 'get":"192.0.2.1","family":"IPv4","expiresAt":null}\n');
+      assert.equal(follower.load().records, records.length + 1);
+    } finally {
+      cleanup();
+    }
   });
 
   it("reads the snapshot again when another process replaced it, and when it is gone", () => {

@@ -106,13 +106,17 @@ export class LapiClient {
           timeout: this.options.requestTimeoutMs,
         },
         (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_BODY_BYTES)
+          // Decoded as it arrives: a full pull of 100,000 decisions is tens of megabytes, and
+          // keeping its buffers, their concatenation and the text all at once tripled that.
+          res.setEncoding("utf8");
+          let body = "";
+          res.on("data", (chunk: string) => {
+            if (settled) return;
+            body += chunk;
+            if (body.length > MAX_BODY_BYTES) {
+              body = "";
               fail(`the answer is larger than ${MAX_BODY_BYTES} bytes`, "check lapi_url");
-            else chunks.push(chunk);
+            }
           });
           res.on("error", (error) =>
             fail(`the answer was cut off: ${error.message}`, "retried at the next poll", error),
@@ -124,7 +128,7 @@ export class LapiClient {
               return;
             }
             settled = true;
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+            resolve({ status: res.statusCode ?? 0, body });
           });
         },
       );

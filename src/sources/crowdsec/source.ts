@@ -9,6 +9,7 @@
  * error, timeout, refusal or unreadable answer), nothing is compared and nothing released;
  * a hold whose decision is never deleted still ends at its expiry.
  */
+import { setFlagsFromString } from "node:v8";
 import type { CrowdsecConfig } from "../../config/types.ts";
 import { F2bError } from "../../errors/base.ts";
 import type { Journal } from "../../journal/index.ts";
@@ -103,12 +104,16 @@ export class CrowdsecSource {
     const full = !this.synced;
     const started = this.now();
     let answer: StreamAnswer;
+    if (full) leanHeap(true);
     try {
       answer = await this.client.stream(full);
     } catch (error) {
       return this.failed(full, error);
     }
     try {
+      // Lean from a full pull until the first change after it: the push of the whole list that
+      // follows the pull allocates as much again.
+      if (!full && (answer.new.length > 0 || answer.deleted.length > 0)) leanHeap(false);
       const report = this.apply(answer, full);
       this.synced = true;
       if (this.lastErrorLine !== undefined) {
@@ -232,4 +237,15 @@ export class CrowdsecSource {
       // Status is informational; the journal is what matters.
     }
   }
+}
+
+/**
+ * A full pull of a blocklist allocates its whole answer several times over (text, parsed
+ * decisions, holds, journal records) in a few seconds, and V8's default heap growth keeps two
+ * to three times the live set around as garbage meanwhile. Growing the heap sparingly for that
+ * moment and the push of the whole list after it keeps the agent's peak near its live set;
+ * the first delta brings the default (faster) heuristics back, so deltas cost what they did.
+ */
+function leanHeap(on: boolean): void {
+  setFlagsFromString(on ? "--optimize-for-size" : "--no-optimize-for-size");
 }

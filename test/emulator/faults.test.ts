@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { parseXml } from "../../src/protocol/index.ts";
@@ -11,6 +10,7 @@ import {
   TimeoutError,
   TransportError,
 } from "../../src/sophos/index.ts";
+import { tcpAnswer } from "../support/ports.ts";
 import { waitUntil } from "../support/wait.ts";
 import {
   api,
@@ -26,16 +26,7 @@ import {
   USER,
 } from "./helpers.ts";
 
-function tcpRefused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.on("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
+const tcpRefused = async (port: number) => (await tcpAnswer(port)) === "ECONNREFUSED";
 
 describe("emulator gates and faults", () => {
   let emu: RunningEmulator;

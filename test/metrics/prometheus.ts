@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
+import { freePort } from "../support/ports.ts";
 
 /** PROMETHEUS_BIN: another installation (an empty or wrong path counts as "not installed"). */
 export function findPrometheus(override = process.env.PROMETHEUS_BIN): string | undefined {
@@ -24,17 +24,6 @@ export function findPrometheus(override = process.env.PROMETHEUS_BIN): string | 
     }
   }
   return undefined;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface QueryResult {

@@ -11,9 +11,9 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, tcpAnswer } from "./ports.ts";
 import { waitUntil } from "./wait.ts";
 
 export interface CrowdsecInstall {
@@ -73,18 +73,6 @@ export interface RunningLapi {
   start(): Promise<void>;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function run(file: string, args: string[]): Promise<string> {
@@ -164,7 +152,7 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     });
     // crowdsec logs "Local API listening" just before it binds the port, so a request right
     // after the line can still be refused (seen on a loaded CI machine after a restart).
-    await waitUntil(`the CrowdSec LAPI accepts connections on ${port}`, () => accepts(port), 20_000);
+    await waitUntil(`the CrowdSec LAPI accepts connections on ${port}`, async () => (await tcpAnswer(port)) === "accepted", 20_000);
   };
   const stop = async () => {
     const proc = child;
@@ -219,16 +207,4 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     },
   };
   return lapi;
-}
-
-/** Whether something accepts a TCP connection on the loopback port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "./ports.ts";
 import { waitUntil } from "./wait.ts";
 
 export const REDIS_MISSING = spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0;
@@ -15,17 +15,6 @@ export const REDIS_SKIP_REASON = "skipped: redis-server not installed (apt-get i
 export const REDIS_USER = "fleet";
 /** A marker password; tests check it never shows in output. */
 export const REDIS_PASSWORD = "Rd5<&>pw$(id)%Q";
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 export class TestRedis {
   private child: ChildProcess | undefined;

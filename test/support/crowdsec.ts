@@ -152,7 +152,11 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     });
     // crowdsec logs "Local API listening" just before it binds the port, so a request right
     // after the line can still be refused (seen on a loaded CI machine after a restart).
-    await waitUntil(`the CrowdSec LAPI accepts connections on ${port}`, async () => (await tcpAnswer(port)) === "accepted", 20_000);
+    await waitUntil(
+      `the CrowdSec LAPI accepts connections on ${port}`,
+      async () => (await tcpAnswer(port)) === "accepted",
+      20_000,
+    );
   };
   const stop = async () => {
     const proc = child;

@@ -110,10 +110,12 @@ export class LapiClient {
           // keeping its buffers, their concatenation and the text all at once tripled that.
           res.setEncoding("utf8");
           let body = "";
+          let bytes = 0;
           res.on("data", (chunk: string) => {
             if (settled) return;
             body += chunk;
-            if (body.length > MAX_BODY_BYTES) {
+            bytes += Buffer.byteLength(chunk, "utf8");
+            if (bytes > MAX_BODY_BYTES) {
               body = "";
               fail(`the answer is larger than ${MAX_BODY_BYTES} bytes`, "check lapi_url");
             }

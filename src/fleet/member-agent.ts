@@ -5,16 +5,18 @@
  *   - forwards the member's holds to Redis whenever its journal changes, and at least once a
  *     second (the heartbeat that says the member is alive);
  *   - takes or renews the pusher's lease; while it holds it, mirrors the fleet's union into its
- *     pusher journal (first, before anything is written) and runs the ordinary Agent on that
- *     journal against the firewall behind the lease's gate. The Agent reconciles at its start,
- *     so a new pusher first repairs whatever its predecessor left half done.
+ *     pusher journal (first, before anything is written; later changes once they have settled,
+ *     see union-settle.ts, so a wave forwarded by many members is one push) and runs the
+ *     ordinary Agent on that journal against the firewall behind the lease's gate. The Agent
+ *     reconciles at its start, so a new pusher first repairs whatever its predecessor left half
+ *     done.
  *
  * Redis away: forwarding fails and is retried (the journal keeps everything); the lease cannot
  * be renewed, so the pusher stops writing when its trust in the lease runs out.
  */
 import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import { join } from "node:path";
-import { Agent, AgentAlreadyRunningError, type AgentOptions } from "../agent/agent.ts";
+import { Agent, AgentAlreadyRunningError, type AgentOptions, DEFAULT_TIMING } from "../agent/agent.ts";
 import type { FleetConfig } from "../config/index.ts";
 import { F2bError } from "../errors/base.ts";
 import { agentLockPath, type HeldLock, Journal, runningAgentPid, tryLock } from "../journal/index.ts";
@@ -25,6 +27,7 @@ import { fleetKeys } from "./keys.ts";
 import { Lease } from "./lease.ts";
 import type { FleetRedis } from "./redis.ts";
 import { mirrorUnion, readUnion } from "./union.ts";
+import { UnionSettle } from "./union-settle.ts";
 
 export const PUSHER_DIR = "fleet-pusher";
 const HEARTBEAT_MS = 1000;
@@ -60,6 +63,7 @@ export class MemberAgent {
   private readonly lease: Lease;
   readonly pusherJournal: Journal;
   private readonly tickMs: number;
+  private readonly settle: UnionSettle;
 
   constructor(private readonly options: MemberAgentOptions) {
     const { fleet, redis, journal } = options;
@@ -68,6 +72,12 @@ export class MemberAgent {
     this.lease = new Lease(redis, this.keys, fleet.member, fleet.leaseMs);
     this.pusherJournal = new Journal(join(journal.dir, PUSHER_DIR));
     this.tickMs = Math.max(50, Math.min(250, Math.floor(fleet.leaseMs / 4)));
+    // The agent's own window and bound, as a single host's journal waits; but at least one
+    // tick: members forward at their ticks, so a shorter quiet would split a wave between them.
+    this.settle = new UnionSettle(
+      Math.max(this.tickMs, options.agent.quietMs ?? DEFAULT_TIMING.quietMs),
+      options.agent.maxDelayMs ?? DEFAULT_TIMING.maxDelayMs,
+    );
   }
 
   start(): void {
@@ -123,7 +133,7 @@ export class MemberAgent {
       while (!this.stopping) {
         await this.forwardIfDue();
         await this.lead();
-        if (!this.stopping) await this.sleep(this.tickMs);
+        if (!this.stopping) await this.sleep(this.nextTickMs());
       }
     } finally {
       await this.stopPusher("stopping");
@@ -138,6 +148,12 @@ export class MemberAgent {
       this.lock?.release();
       log(`fleet: member ${fleet.member} stopped`);
     }
+  }
+
+  /** A tick, or less when a settling union is due sooner (a short quiet window is kept short). */
+  private nextTickMs(): number {
+    const due = this.settle.dueAt();
+    return due === undefined ? this.tickMs : Math.max(10, Math.min(this.tickMs, due - Date.now()));
   }
 
   private async forwardIfDue(): Promise<void> {
@@ -183,6 +199,10 @@ export class MemberAgent {
       const version = String(await this.options.redis.command(["GET", this.keys.version]));
       if (version !== this.lastVersion || !this.pusher) {
         const now = Date.now();
+        // A new pusher mirrors at once (it must not reconcile on a stale journal); later changes
+        // wait for the fleet's wave to settle.
+        if (this.pusher && !this.settle.ready(version, now)) return;
+        this.settle.reset();
         const union = await readUnion(this.options.redis, this.keys, now, this.options.log);
         const records = mirrorUnion(this.pusherJournal, union, now);
         this.lastVersion = version;
@@ -240,6 +260,7 @@ export class MemberAgent {
     this.pusher = undefined;
     this.lastVersion = undefined;
     this.startNotBefore = undefined;
+    this.settle.reset();
     this.options.log(`fleet: ${this.options.fleet.member} stops pushing (${why})`);
     await pusher.stop();
   }

@@ -38,6 +38,8 @@ export class Member {
     emu: RunningEmulator,
     redis: TestRedis,
     redisPort = redis.port,
+    /** More config keys (the bench sets `max_entities_per_request`). */
+    extra: Record<string, unknown> = {},
   ) {
     mkdirSync(dir, { recursive: true });
     const passFile = join(dir, "redis.pass");
@@ -45,6 +47,7 @@ export class Member {
     this.config = writeConfig(dir, emu, {
       user: memberUser(name),
       pass: memberPassword(name),
+      ...extra,
       fleet: {
         redis_url: `redis://fleet@127.0.0.1:${redisPort}`,
         redis_pass_file: passFile,

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { type BanTarget, parseBanTarget } from "../address/index.ts";
+import { FLEET_NAME } from "../config/fleet-name.ts";
 import { UsageError } from "../errors/base.ts";
 import { familyOfFail2ban } from "../fail2ban/index.ts";
 import type { CommandLine } from "./command.ts";
@@ -149,6 +150,8 @@ export function commandLine(
     root: values.root,
     firewall: firewallName(values.firewall),
     removeOurs: removeOurs(name, values["remove-ours"] === true),
+    member: memberName(name, values.member),
+    yes: onlyForFleet(name, "--yes", values.yes === true),
     subcommand: undefined,
   };
   return line;
@@ -165,5 +168,20 @@ function firewallName(value: string | undefined): string | undefined {
 
 function removeOurs(command: string, given: boolean): boolean {
   if (given && command !== "sync") throw new UsageError(`--remove-ours is only for sync, not ${command}`);
+  return given;
+}
+
+function memberName(command: string, value: string | undefined): string | undefined {
+  onlyForFleet(command, "--member", value !== undefined);
+  if (value !== undefined && !FLEET_NAME.test(value)) {
+    throw new UsageError(`--member ${JSON.stringify(value.slice(0, 70))} is not a member's name`, {
+      hint: "use a name that fleet status lists under members",
+    });
+  }
+  return value;
+}
+
+function onlyForFleet<T>(command: string, option: string, given: T): T {
+  if (given && command !== "fleet") throw new UsageError(`${option} is only for fleet leave, not ${command}`);
   return given;
 }

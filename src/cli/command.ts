@@ -25,6 +25,10 @@ export interface CommandLine {
   firewall: string | undefined;
   /** `sync --remove-ours`: remove every object of ours from the firewall (retiring it). */
   removeOurs: boolean;
+  /** `fleet leave --member NAME`: another member of the fleet (this one when absent). */
+  member: string | undefined;
+  /** `--yes`: the user confirms a change made for another host. */
+  yes: boolean;
   /** The word after the command's name, for a command that declares `subcommands` (`fleet status`). */
   subcommand: string | undefined;
 }

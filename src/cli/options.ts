@@ -53,6 +53,17 @@ export const OPTIONS = {
     help: "remove every object of ours from --firewall NAME (retiring it; --dry-run first) (sync)",
     listed: false,
   },
+  member: {
+    type: "string",
+    value: "NAME",
+    help: "fleet leave: release another member's holds (a host that is gone; needs --yes)",
+    listed: false,
+  },
+  yes: {
+    type: "boolean",
+    help: "confirm a change that acts for another host (fleet leave --member)",
+    listed: false,
+  },
   help: { type: "boolean", short: "h", help: "this help" },
   version: { type: "boolean", short: "V", help: "the version" },
 } as const satisfies Record<string, OptionSpec>;

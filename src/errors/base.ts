@@ -37,9 +37,38 @@ export interface F2bErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Each bundle (dist/cli.mjs, dist/fleet.mjs, …) has its own copy of these classes, so plain
+ * `instanceof` would not know an error thrown by another bundle and the CLI would print it as
+ * "unexpected error". Every project error carries this mark (one symbol for the whole process,
+ * whichever copy made it), naming the kind the CLI tells apart by exit code and layout.
+ */
+const ERROR_KIND = Symbol.for("f2b-sophosxg.error-kind");
+type ErrorKind = "failure" | "usage" | "config";
+
+function kindOf(value: unknown): ErrorKind | undefined {
+  return value instanceof Error ? (value as Error & { [ERROR_KIND]?: ErrorKind })[ERROR_KIND] : undefined;
+}
+
+function isErrorOf(errorClass: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true;
+  const kind = kindOf(value);
+  if (errorClass === F2bError) return kind !== undefined;
+  if (errorClass === UsageError) return kind === "usage";
+  if (errorClass === ConfigError) return kind === "config";
+  return false;
+}
+
 export class F2bError extends Error {
   override name = "F2bError";
   readonly hint: string | undefined;
+  readonly [ERROR_KIND]: ErrorKind = "failure";
+
+  /** This copy's classes, or another bundle's error of the same kind (see ERROR_KIND). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class tested (a subclass when inherited)
+    return isErrorOf(this, value);
+  }
 
   constructor(message: string, options: F2bErrorOptions = {}) {
     super(
@@ -71,10 +100,12 @@ function redactCause(cause: unknown): unknown {
 /** Bad command line or configuration: exit code 2, nothing was sent. */
 export class UsageError extends F2bError {
   override name = "UsageError";
+  override readonly [ERROR_KIND]: ErrorKind = "usage";
 }
 
 export class ConfigError extends F2bError {
   override name = "ConfigError";
+  override readonly [ERROR_KIND]: ErrorKind = "config";
   /** One line per problem found, each naming the key or file and what to do. */
   readonly problems: string[];
   constructor(message: string, problems: string[] = [], options: F2bErrorOptions = {}) {

@@ -3,7 +3,7 @@
  * by the agent and `fleet …`: a hook never loads them.
  *   agent            the member agent (forward, lease, push)
  *   fleet status     Redis, persistence, pusher, members
- *   fleet leave      release this member's holds from the fleet (its agent must be stopped)
+ *   fleet leave      release this member's holds (its agent stopped), or a gone member's (leave.ts)
  */
 import { join } from "node:path";
 import type { ActionOutcome } from "../action/outcome.ts";
@@ -12,9 +12,8 @@ import type { Session } from "../action/session.ts";
 import { untilStopSignal } from "../agent/stop-signal.ts";
 import type { AgentTuning } from "../agent/tuning.ts";
 import type { FleetConfig } from "../config/index.ts";
-import { F2bError, registerSecret, UsageError } from "../errors/base.ts";
-import { runningAgentPid } from "../journal/index.ts";
-import { fleetKeys } from "./keys.ts";
+import { registerSecret, UsageError } from "../errors/base.ts";
+import { type LeaveRequest, leaveFleet } from "./leave.ts";
 import { MemberAgent, PUSHER_DIR } from "./member-agent.ts";
 import { connectFleetRedis } from "./redis.ts";
 import { fleetStatus } from "./status.ts";
@@ -92,13 +91,20 @@ export async function fleetView(
     budgetMs: session.deadline - Date.now(),
   });
   try {
+    // A member that has never been the pusher has no pusher journal yet: an empty view, not an error.
+    pusher.journal.ensureDirectory();
     if (what === "list") return await (await import("../ops/list.ts")).list(pusher, { json });
     const local = await (await import("../action/status.ts")).status(pusher, { json });
     if (json) return local;
     const redis = await connectFleetRedis(fleet);
     try {
       const status = await fleetStatus(fleet, redis);
-      const lines = [...local.lines, ...status.lines];
+      // The pusher journal's own agent line says nothing here: a member's hooks never deliver.
+      const mode = `mode: fleet member ${fleet.member}: hooks only journal; the fleet's pusher writes`;
+      const lines = [
+        ...local.lines.map((line) => (line.startsWith("mode: ") ? mode : line)),
+        ...status.lines,
+      ];
       return status.ok ? done(...lines) : failed(...lines);
     } finally {
       await redis.close();
@@ -108,21 +114,11 @@ export async function fleetView(
   }
 }
 
-/**
- * This bundle's error classes are not the CLI's (each bundle has its own copy), so the CLI
- * would not recognise them: they become an outcome here, with the usual exit codes.
- */
-export async function fleetCommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
-  try {
-    return await fleetSubcommand(session, subcommand);
-  } catch (error) {
-    if (error instanceof UsageError) return { exitCode: 2, lines: [`fleet: ${error.toLine()}`] };
-    if (error instanceof F2bError) return failed(`fleet ${subcommand}: ${error.toLine()}`);
-    throw error;
-  }
-}
-
-async function fleetSubcommand(session: Session, subcommand: string | undefined): Promise<ActionOutcome> {
+export async function fleetCommand(
+  session: Session,
+  subcommand: string | undefined,
+  leave: LeaveRequest = {},
+): Promise<ActionOutcome> {
   const fleet = fleetOf(session);
   if (subcommand !== "status" && subcommand !== "leave") {
     throw new UsageError(`fleet needs "status" or "leave", not ${JSON.stringify(subcommand ?? "")}`, {
@@ -135,23 +131,7 @@ async function fleetSubcommand(session: Session, subcommand: string | undefined)
       const status = await fleetStatus(fleet, redis);
       return status.ok ? done(...status.lines) : failed(...status.lines);
     }
-    const agent = runningAgentPid(session.journal.dir);
-    if (agent !== undefined) {
-      return failed(
-        `fleet leave: the agent (pid ${agent}) still runs and would forward the holds again: stop it first`,
-      );
-    }
-    const keys = fleetKeys(fleet.name);
-    const replies = await redis.transaction([
-      ["HLEN", keys.holds(fleet.member)],
-      ["DEL", keys.holds(fleet.member)],
-      ["HDEL", keys.members, fleet.member],
-      ["HSET", keys.left, fleet.member, String(Date.now())],
-      ["INCR", keys.version],
-    ]);
-    return done(
-      `fleet leave: member ${fleet.member} left fleet ${fleet.name}; its ${Number(replies[0])} hold(s) are released (other members' holds stay)`,
-    );
+    return await leaveFleet(fleet, redis, session.journal.dir, leave);
   } finally {
     await redis.close();
   }

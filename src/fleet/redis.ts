@@ -62,7 +62,9 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
       return await Promise.race([
         (async () => {
           if (!client.isReady) {
-            await Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS))]);
+            // The race's own timer rejects at the timeout: this one only must not keep a
+            // finished command line alive for that long.
+            await Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS).unref())]);
             if (!client.isReady) throw new Error(lastError ?? "not connected");
           }
           return work();
@@ -89,17 +91,21 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
         return (await multi.exec()) as unknown as Reply[];
       }),
     close: async () => {
+      if (!client.isOpen) return;
+      // A client destroyed in the middle of its handshake goes on to open its socket anyway
+      // (@redis/client 5) and the process never ends: let a handshake under way finish first.
+      // One that keeps failing is not in a handshake and is destroyed at once.
+      if (!client.isReady && lastError === undefined) {
+        await Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS).unref())]);
+      }
       // quit() waits for an answer that a disconnected client never gets (and then nothing
       // keeps the process alive, so it would end without a word): destroy when not ready.
-      if (!client.isOpen) return;
-      if (!client.isReady) {
-        client.destroy();
-        return;
-      }
-      try {
-        await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000))]);
-      } catch {
-        // Destroyed below.
+      if (client.isReady) {
+        try {
+          await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1000).unref())]);
+        } catch {
+          // Destroyed below.
+        }
       }
       if (client.isOpen) client.destroy();
     },

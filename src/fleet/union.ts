@@ -52,6 +52,32 @@ redis.call('HDEL', KEYS[1], ARGV[1]); redis.call('DEL', KEYS[2]); redis.call('IN
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]); return 1 end
 return 0`;
 
+/**
+ * Releases a member's holds and marks it as left, unless it reported again since its entry read
+ * `seen` (one atomic script: a member whose agent came back keeps everything).
+ */
+export async function forgetMember(
+  redis: FleetRedis,
+  keys: FleetKeys,
+  member: string,
+  seen: string,
+  nowMs: number,
+): Promise<boolean> {
+  const forgot = await redis.command([
+    "EVAL",
+    FORGET,
+    "4",
+    keys.members,
+    keys.holds(member),
+    keys.version,
+    keys.left,
+    member,
+    seen,
+    String(nowMs),
+  ]);
+  return Number(forgot) === 1;
+}
+
 /** Tombstones older than this are dropped (a pusher journal older than that is not trusted anyway). */
 const TOMBSTONE_MS = 30 * 86_400_000;
 
@@ -80,19 +106,8 @@ export async function readUnion(
   for (const info of parseMembers(rawMembers)) {
     // Silent past its last hold's expiry: nothing of it can matter any more.
     if (info.until !== null && info.until * 1000 < nowMs && info.seenAt + 60_000 < nowMs) {
-      const forgot = await redis.command([
-        "EVAL",
-        FORGET,
-        "4",
-        keys.members,
-        keys.holds(info.member),
-        keys.version,
-        keys.left,
-        info.member,
-        rawMembers.get(info.member) ?? "",
-        String(nowMs),
-      ]);
-      if (Number(forgot) === 1) log(`fleet: member ${info.member} expired (silent, every hold over)`);
+      const forgot = await forgetMember(redis, keys, info.member, rawMembers.get(info.member) ?? "", nowMs);
+      if (forgot) log(`fleet: member ${info.member} expired (silent, every hold over)`);
       left.add(info.member);
       continue;
     }

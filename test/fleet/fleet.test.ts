@@ -3,7 +3,7 @@
  * state directories with their own agents and API users.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
@@ -52,7 +52,8 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
 
   before(async () => {
     redis = await TestRedis.start(temp.dir);
-    emu = await startFleetFirewall(NAMES, WRITE_MS);
+    // d, e and f join later (each test's own member), with API users of their own.
+    emu = await startFleetFirewall([...NAMES, "d", "e", "f"], WRITE_MS);
     members = NAMES.map((n) => new Member(n, `${temp.dir}/${n}`, emu, redis));
     for (const m of members) m.start();
     await waitUntil("a member holds the lease", () => pusherOf(redis) !== undefined);
@@ -233,5 +234,80 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     assert.ok(onFirewall(emu, ["198.51.100.99", "198.51.100.201", "198.51.100.10"]));
     assert.ok(!onFirewall(emu, ["198.51.100.12"]), "c's only-own bans are released");
     c.start();
+  });
+
+  test("a gone member's holds are released from another member with fleet leave --member NAME --yes", async () => {
+    const gone = new Member("e", `${temp.dir}/e`, emu, redis);
+    gone.start();
+    await waitUntil("e reports to the fleet", () => redis.cli("HEXISTS", "f2b:t:members", "e") === "1");
+    assert.equal((await gone.ban("198.51.100.220", "sshd")).code, 0);
+    assert.equal((await gone.ban("198.51.100.221", "sshd")).code, 0);
+    assert.equal((await members[0]!.ban("198.51.100.221", "nginx")).code, 0);
+    await waitUntil(
+      "both on the firewall",
+      () => onFirewall(emu, ["198.51.100.220", "198.51.100.221"]),
+      20_000,
+    );
+    // The host dies: no agent stops cleanly, nobody runs leave on it.
+    await gone.stop("SIGKILL");
+    const other = members[0]!;
+    const unconfirmed = await other.cli("fleet", "leave", "--member", "e");
+    assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+    assert.match(unconfirmed.stderr, /releases another host's holds: nothing changed \(add --yes/);
+    const tooSoon = await other.cli("fleet", "leave", "--member", "e", "--yes");
+    assert.equal(tooSoon.code, 1, tooSoon.stdout + tooSoon.stderr);
+    assert.match(tooSoon.stdout + tooSoon.stderr, /member e reported \d+ s ago: its agent runs/);
+    assert.ok(onFirewall(emu, ["198.51.100.220"]), "nothing was released");
+    const unknown = await other.cli("fleet", "leave", "--member", "nobody", "--yes");
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stdout + unknown.stderr, /has no member nobody/);
+    const misplaced = await other.cli("status", "--member", "e");
+    assert.equal(misplaced.code, 2);
+    assert.match(misplaced.stderr, /--member is only for fleet leave, not status/);
+    // Once it has been silent for longer than a live member can be (10 s, twice the lease at least).
+    await waitUntil(
+      "e has been silent for 10 s",
+      () => Date.now() - JSON.parse(redis.cli("HGET", `f2b:t:members`, "e")).seenAt > 10_500,
+      20_000,
+    );
+    const left = await other.cli("fleet", "leave", "--member", "e", "--yes");
+    assert.equal(left.code, 0, left.stdout + left.stderr);
+    assert.match(left.stdout, /member e left fleet t; its 2 hold\(s\) are released/);
+    await waitUntil(
+      "e's own ban is released",
+      () => !groupMembers(emu, GROUP_V4).includes(hostName("198.51.100.220")),
+      20_000,
+    );
+    assert.ok(onFirewall(emu, ["198.51.100.221"]), "an address another member holds stays");
+    assert.equal(redis.cli("HEXISTS", "f2b:t:members", "e"), "0");
+  });
+
+  test("fleet commands that fail say what failed, never 'unexpected error', never the password", async () => {
+    const cut = new Member("f", `${temp.dir}/f`, emu, redis, 1);
+    const outputs: string[] = [];
+    for (const args of [["status"], ["fleet", "status"], ["fleet", "leave"]]) {
+      const run = await cut.cli(...args);
+      outputs.push(run.stdout + run.stderr);
+      assert.equal(run.code, 1, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stdout + run.stderr, /ECONNREFUSED 127\.0\.0\.1:1/, args.join(" "));
+    }
+    // A firewall that does not answer, reported by the fleet's own bundle (list reads it).
+    const config = JSON.parse(readFileSync(cut.config, "utf8"));
+    writeFileSync(cut.config, JSON.stringify({ ...config, url: "https://127.0.0.1:1" }), { mode: 0o600 });
+    const list = await cut.cli("list");
+    outputs.push(list.stdout + list.stderr);
+    assert.equal(list.code, 1);
+    assert.match(
+      list.stderr,
+      /^f2b-sophosxg list: the request to https:\/\/127\.0\.0\.1:1 failed: the connection was refused \(/m,
+    );
+    const wrong = await cut.cli("fleet", "sideways");
+    outputs.push(wrong.stdout + wrong.stderr);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /fleet needs "status" or "leave", not "sideways"/);
+    for (const text of outputs) {
+      assert.doesNotMatch(text, /unexpected error/);
+      assert.ok(!text.includes(REDIS_PASSWORD), "the Redis password never shows");
+    }
   });
 });

@@ -5,14 +5,20 @@ import { withSession } from "../session-run.ts";
 export const fleetCommand = defineCommand({
   name: "fleet",
   hook: false,
-  synopsis: "status|leave",
-  help: "a fleet member: Redis, pusher and members; leave releases this host's holds (docs/fleet.md)",
+  synopsis: "status|leave [--member NAME --yes]",
+  help: "a fleet member: Redis, pusher and members; leave releases this host's (or a gone member's) holds (docs/fleet.md)",
   subcommands: ["status", "leave"],
-  options: ["configfile"],
-  parse: (line) => ({ configFile: line.configFile, dryRun: line.dryRun, subcommand: line.subcommand }),
+  options: ["configfile", "member", "yes"],
+  parse: (line) => ({
+    configFile: line.configFile,
+    dryRun: line.dryRun,
+    subcommand: line.subcommand,
+    member: line.member,
+    yes: line.yes,
+  }),
   run: (args, context) =>
     withSession(context, { ...args, hook: false }, async (session) => {
       const { fleetCommand: run } = await import("../../fleet/command.ts");
-      return run(session, args.subcommand);
+      return run(session, args.subcommand, { member: args.member, yes: args.yes });
     }),
 });

@@ -102,6 +102,11 @@ function info(redis: TestRedis, section: string): Map<string, string> {
   return map;
 }
 
+/** Time Redis itself spent in HGETALL so far (µs, INFO commandstats). */
+function hgetallUsec(redis: TestRedis): number {
+  return Number(/usec=(\d+)/.exec(info(redis, "commandstats").get("cmdstat_hgetall") ?? "")?.[1] ?? 0);
+}
+
 interface RedisCounters {
   at: number;
   commands: number;
@@ -218,6 +223,7 @@ async function scale() {
       member,
       leaseMs,
     });
+    const emptyMemory = Number(info(redis, "memory").get("used_memory"));
     const journalStarted = performance.now();
     const now = Date.now();
     for (let i = 0; i < memberCount; i++) {
@@ -249,19 +255,23 @@ async function scale() {
     mkdirSync(probe.dir, { recursive: true, mode: 0o700 });
     const reader = members[0]!.redis;
     const timeUnion = async () => {
+      const usecBefore = hgetallUsec(redis);
       const started = performance.now();
       const union = await readUnion(reader, keys, Date.now(), () => {});
       const readMs = performance.now() - started;
       const records = mirrorUnion(probe, union, Date.now());
-      return { readMs, totalMs: performance.now() - started, records, holds: union.holds.size };
+      const totalMs = performance.now() - started;
+      return { readMs, totalMs, records, redisMs: (hgetallUsec(redis) - usecBefore) / 1000 };
     };
     const cold = await timeUnion();
     const warm: number[] = [];
     const warmRead: number[] = [];
+    const warmRedis: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = await timeUnion();
       warm.push(t.totalMs);
       warmRead.push(t.readMs);
+      warmRedis.push(t.redisMs);
     }
 
     // The member agents' loops, each started at its own offset in the heartbeat period (real
@@ -294,14 +304,15 @@ async function scale() {
 
     // Waves: one member at a time journals K new bans (what K hook calls write) and forwards
     // them in its loop's turn; the pusher mirrors the change at its next tick.
-    const pusher = members.find((m) => m.lease.held);
     const forwards: number[] = [];
     const toMirror: number[] = [];
     const waveMirrors: number[] = [];
     let next = memberCount * holdsPerMember;
-    for (let w = 0; w < waveCount && pusher; w++) {
+    // Whoever holds the lease by then: a pusher that lost it (a starved loop) is replaced.
+    const mirroredSince = (at: number) =>
+      members.flatMap((m) => m.mirrors.filter((x) => x.at > at && x.records >= waveSize));
+    for (let w = 0; w < waveCount; w++) {
       const member = members[(w * 7 + 1) % memberCount]!;
-      const mirrorsBefore = pusher.mirrors.length;
       const appended = performance.now();
       member.journal.append(bans(next, waveSize, Date.now()));
       next += waveSize;
@@ -312,14 +323,15 @@ async function scale() {
         return r;
       });
       if (report.set !== waveSize) throw new Error(`wave forwarded ${report.set}, not ${waveSize}`);
-      await waitUntil("the pusher mirrored the wave", () => pusher.mirrors.length > mirrorsBefore, 60_000);
-      const mirror = pusher.mirrors.at(-1)!;
+      await waitUntil("the pusher mirrored the wave", () => mirroredSince(appended).length > 0, 120_000);
+      const mirror = mirroredSince(appended)[0]!;
       toMirror.push(mirror.at - appended);
       waveMirrors.push(mirror.ms);
       await sleep(HEARTBEAT_MS);
     }
     running = false;
     await Promise.all(loops);
+    const pusher = members.find((m) => m.lease.held);
     const pusherHolds = pusher?.pusherJournal.load().state.holds.size;
     const total = memberCount * holdsPerMember;
     const round = (v: number) => Math.round(v * 10) / 10;
@@ -334,11 +346,13 @@ async function scale() {
       firstForwardPerMember: summary(fills),
       redisUsedMemoryMb: round(usedMemory / 1048576),
       redisDatasetBytesPerHold: Math.round(datasetMemory / total),
+      redisUsedMemoryBytesPerHold: Math.round((usedMemory - emptyMemory) / total),
       unionColdReadAndMirrorMs: round(cold.totalMs),
       unionColdReadMs: round(cold.readMs),
       unionColdRecords: cold.records,
       unionWarmReadAndMirrorMs: summary(warm),
       unionWarmReadMs: summary(warmRead),
+      unionWarmRedisHgetallMs: summary(warmRedis),
       steady: {
         ...steady,
         expectedHeartbeatsPerSecond: memberCount,
@@ -355,6 +369,8 @@ async function scale() {
         pusherReadAndMirrorMs: summary(waveMirrors),
         appendToMirroredMs: summary(toMirror),
       },
+      // More than one: the lease changed hands during the run (a loop starved past its lease).
+      membersThatWerePusher: members.filter((m) => m.mirrors.length > 0).length,
       pusherJournalHolds: pusherHolds,
       pusherJournalComplete: pusherHolds === total + waveCount * waveSize,
       errors: members.reduce((n, m) => n + m.errors, 0),

@@ -74,6 +74,13 @@ export async function resolveConfig(
     const resolved = await resolveFleet(values.fleet, { file: path, configDir, env, checkPermissions });
     problems.push(...resolved.problems);
     fleet = resolved.fleet;
+    // The fleet's pusher writes one firewall (one lease, one pusher journal): with a list it
+    // would write only the first and leave the others without the fleet's bans.
+    if (values.firewalls !== undefined) {
+      problems.push(
+        `${path}: keys "fleet" and "firewalls" together: a fleet writes one firewall (run one fleet per firewall, each with its own config, "name" and state_dir; docs/fleet.md)`,
+      );
+    }
   }
 
   if (problems.length > 0 || connection === undefined) {

@@ -76,3 +76,25 @@ test("a readable Redis password file, a bad scheme and an unknown fleet key are 
   const badName = writeConfig(dir, { ...ORIGINAL, fleet: { redis_url: "redis://h", name: "a b" } }, "n.json");
   assert.match((await problemsOf(badName)).join("\n"), /fleet\.name/);
 });
+
+test("a fleet with a firewalls list is refused: its pusher would write only the first", async () => {
+  const dir = tempDir();
+  const passFile = writeConfig(dir, `${REDIS_MARKER}\n`, "redis.pass");
+  const { url: _url, ...withoutUrl } = ORIGINAL as Record<string, unknown>;
+  const path = writeConfig(dir, {
+    ...withoutUrl,
+    firewalls: [
+      { name: "a", url: "https://fw-a.example:4444" },
+      { name: "b", url: "https://fw-b.example:4444" },
+    ],
+    fleet: {
+      redis_url: "redis://fleet@127.0.0.1:6379",
+      redis_pass_file: passFile,
+      name: "web",
+      member: "web1",
+    },
+  });
+  const problems = await problemsOf(path);
+  assert.equal(problems.length, 1, problems.join("\n"));
+  assert.match(problems[0]!, /keys "fleet" and "firewalls" together: a fleet writes one firewall/);
+});

@@ -149,9 +149,9 @@ export function commandLine(
     fromFail2ban: values["from-fail2ban"] === true,
     root: values.root,
     firewall: firewallName(values.firewall),
-    removeOurs: removeOurs(name, values["remove-ours"] === true),
+    removeOurs: onlyFor(name, "sync", "--remove-ours", values["remove-ours"] === true),
     member: memberName(name, values.member),
-    yes: onlyForFleet(name, "--yes", values.yes === true),
+    yes: onlyFor(name, "fleet", "--yes", values.yes === true),
     subcommand: undefined,
   };
   return line;
@@ -166,22 +166,22 @@ function firewallName(value: string | undefined): string | undefined {
   return value;
 }
 
-function removeOurs(command: string, given: boolean): boolean {
-  if (given && command !== "sync") throw new UsageError(`--remove-ours is only for sync, not ${command}`);
+/** An option of one command only: given to another, it is a usage error, not ignored. */
+function onlyFor<T>(command: string, owner: "sync" | "fleet", option: string, given: T): T {
+  if (given && command !== owner) {
+    throw new UsageError(
+      `${option} is only for ${owner === "fleet" ? "fleet leave" : owner}, not ${command}`,
+    );
+  }
   return given;
 }
 
 function memberName(command: string, value: string | undefined): string | undefined {
-  onlyForFleet(command, "--member", value !== undefined);
+  onlyFor(command, "fleet", "--member", value !== undefined);
   if (value !== undefined && !FLEET_NAME.test(value)) {
     throw new UsageError(`--member ${JSON.stringify(value.slice(0, 70))} is not a member's name`, {
       hint: "use a name that fleet status lists under members",
     });
   }
   return value;
-}
-
-function onlyForFleet<T>(command: string, option: string, given: T): T {
-  if (given && command !== "fleet") throw new UsageError(`${option} is only for fleet leave, not ${command}`);
-  return given;
 }

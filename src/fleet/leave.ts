@@ -10,7 +10,7 @@ import { done, failed } from "../action/outcome.ts";
 import type { FleetConfig } from "../config/index.ts";
 import { UsageError } from "../errors/base.ts";
 import { runningAgentPid } from "../journal/index.ts";
-import { fleetKeys } from "./keys.ts";
+import { type FleetKeys, fleetKeys } from "./keys.ts";
 import type { FleetRedis } from "./redis.ts";
 import { forgetMember, parseMembers } from "./union.ts";
 
@@ -22,7 +22,7 @@ export interface LeaveRequest {
 }
 
 /** A member that reported this recently is alive: its agent would forward its holds again. */
-export function aliveWindowMs(fleet: FleetConfig): number {
+function aliveWindowMs(fleet: FleetConfig): number {
   return Math.max(10_000, 2 * fleet.leaseMs);
 }
 
@@ -41,16 +41,7 @@ export async function leaveFleet(
         `fleet leave: the agent (pid ${agent}) still runs and would forward the holds again: stop it first`,
       );
     }
-    const replies = await redis.transaction([
-      ["HLEN", keys.holds(member)],
-      ["DEL", keys.holds(member)],
-      ["HDEL", keys.members, member],
-      ["HSET", keys.left, member, String(Date.now())],
-      ["INCR", keys.version],
-    ]);
-    return done(
-      `fleet leave: member ${member} left fleet ${fleet.name}; its ${Number(replies[0])} hold(s) are released (other members' holds stay)`,
-    );
+    return left(fleet, member, await release(redis, keys, member));
   }
   if (!request.yes) {
     throw new UsageError(`fleet leave --member ${member} releases another host's holds: nothing changed`, {
@@ -69,11 +60,7 @@ export async function leaveFleet(
       );
     }
     // Its entry is gone (a Redis that lost part of its data) but its holds are not: release them.
-    await redis.transaction([
-      ["DEL", keys.holds(member)],
-      ["HSET", keys.left, member, String(Date.now())],
-      ["INCR", keys.version],
-    ]);
+    await release(redis, keys, member);
   } else {
     const seen = String(entry);
     const info = parseMembers(new Map([[member, seen]]))[0];
@@ -87,6 +74,22 @@ export async function leaveFleet(
       return failed(`fleet leave: member ${member} reported again just now: its agent runs; nothing changed`);
     }
   }
+  return left(fleet, member, holds);
+}
+
+/** Drops a member's holds and entry and marks it as left, in one transaction; returns how many holds it had. */
+async function release(redis: FleetRedis, keys: FleetKeys, member: string): Promise<number> {
+  const replies = await redis.transaction([
+    ["HLEN", keys.holds(member)],
+    ["DEL", keys.holds(member)],
+    ["HDEL", keys.members, member],
+    ["HSET", keys.left, member, String(Date.now())],
+    ["INCR", keys.version],
+  ]);
+  return Number(replies[0]);
+}
+
+function left(fleet: FleetConfig, member: string, holds: number): ActionOutcome {
   return done(
     `fleet leave: member ${member} left fleet ${fleet.name}; its ${holds} hold(s) are released (other members' holds stay)`,
   );

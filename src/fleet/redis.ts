@@ -51,6 +51,10 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
   const connected = client.connect().catch((error: Error) => {
     lastError = error.message;
   });
+  // The connect, for at most the command timeout; the timer must not keep a finished command
+  // line alive that long (a command's own timer rejects at the timeout).
+  const handshake = () =>
+    Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS).unref())]);
   const fail = (what: string, error: unknown) =>
     new FleetRedisError(`Redis ${what} failed: ${(error as Error)?.message ?? lastError ?? error}`, {
       hint: redisHint(config),
@@ -62,9 +66,7 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
       return await Promise.race([
         (async () => {
           if (!client.isReady) {
-            // The race's own timer rejects at the timeout: this one only must not keep a
-            // finished command line alive for that long.
-            await Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS).unref())]);
+            await handshake();
             if (!client.isReady) throw new Error(lastError ?? "not connected");
           }
           return work();
@@ -96,7 +98,7 @@ export async function connectFleetRedis(config: FleetConfig): Promise<FleetRedis
       // (@redis/client 5) and the process never ends: let a handshake under way finish first.
       // One that keeps failing is not in a handshake and is destroyed at once.
       if (!client.isReady && lastError === undefined) {
-        await Promise.race([connected, new Promise((r) => setTimeout(r, COMMAND_TIMEOUT_MS).unref())]);
+        await handshake();
       }
       // quit() waits for an answer that a disconnected client never gets (and then nothing
       // keeps the process alive, so it would end without a word): destroy when not ready.

@@ -15,6 +15,7 @@ import { REALISTIC_LATENCY } from "../src/emulator/options.ts";
 import { writeFirewallsConfig } from "../test/firewalls/helpers.ts";
 import { GROUP_V4, PREFIX, TEST_PASSWORD, TEST_USER, tempDir } from "../test/support/harness.ts";
 import { addressesFor, markdownTable, runCli, sleep, startAgentProcess, stopAgent } from "./common.ts";
+import { percentile } from "./stats.ts";
 
 export interface FirewallsCase {
   label: string;
@@ -43,16 +44,6 @@ export const FIREWALL_CASES: FirewallsCase[] = [
 ];
 
 const PAUSED_HOOKS = 30;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-}
-
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] ?? 0;
-}
 
 function members(emu: RunningEmulator): number {
   return emu.store.groups.get(GROUP_V4)?.hosts.length ?? 0;
@@ -121,7 +112,7 @@ async function runCase(c: FirewallsCase, emus: RunningEmulator[], options: Bench
         await sleep(5);
       }
       options.log(
-        `firewalls: ${c.label}: hook median ${Math.round(median(hookMs))} ms (agent paused ${Math.round(median(pausedMs))} ms); enforced in ${enforceMs.join(", ")} ms`,
+        `firewalls: ${c.label}: hook median ${Math.round(percentile(hookMs, 0.5))} ms (agent paused ${Math.round(percentile(pausedMs, 0.5))} ms); enforced in ${enforceMs.join(", ")} ms`,
       );
       return { hookMs, pausedMs, enforceMs };
     } finally {
@@ -166,10 +157,18 @@ export async function runFirewallsBench(options: BenchOptions): Promise<Firewall
       down: c.down,
       wave: options.wave,
       rounds: all.length,
-      hookMs: { median: Math.round(median(hooks)), p99: Math.round(p99(hooks)) },
-      pausedHookMs: { median: Math.round(median(paused)), p99: Math.round(p99(paused)) },
+      hookMs: { median: Math.round(percentile(hooks, 0.5)), p99: Math.round(percentile(hooks, 0.99)) },
+      pausedHookMs: {
+        median: Math.round(percentile(paused, 0.5)),
+        p99: Math.round(percentile(paused, 0.99)),
+      },
       enforceMs: Array.from({ length: reachable }, (_, i) =>
-        Math.round(median(all.map((r) => r.enforceMs[i]!))),
+        Math.round(
+          percentile(
+            all.map((r) => r.enforceMs[i]!),
+            0.5,
+          ),
+        ),
       ),
     };
   });

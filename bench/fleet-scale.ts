@@ -30,6 +30,7 @@ import { tempDir } from "../test/support/harness.ts";
 import { freePort } from "../test/support/ports.ts";
 import { REDIS_MISSING, REDIS_PASSWORD, REDIS_USER, TestRedis } from "../test/support/redis.ts";
 import { sleep, waitUntil } from "../test/support/wait.ts";
+import { percentile } from "./stats.ts";
 
 const { values } = parseArgs({
   options: {
@@ -76,19 +77,13 @@ function bans(from: number, count: number, nowMs: number): JournalRecord[] {
   }));
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 function summary(samples: number[]): { n: number; p50: number; p99: number; max: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
   return {
-    n: sorted.length,
-    p50: round(quantile(sorted, 0.5)),
-    p99: round(quantile(sorted, 0.99)),
-    max: round(sorted.at(-1) ?? Number.NaN),
+    n: samples.length,
+    p50: round(percentile(samples, 0.5)),
+    p99: round(percentile(samples, 0.99)),
+    max: round(percentile(samples, 1)),
   };
 }
 

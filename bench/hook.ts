@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { startEmulator } from "../src/emulator/index.ts";
 import { TEST_PASSWORD, TEST_USER, tempDir, writeConfig } from "../test/support/harness.ts";
 import { BIN, CLI, markdownTable, startAgentProcess, stopAgent } from "./common.ts";
+import { percentile } from "./stats.ts";
 
 const { values } = parseArgs({
   options: { hook: { type: "boolean" }, rounds: { type: "string", default: "60" } },
@@ -38,11 +39,6 @@ function timeMs(args: string[]): { wall: number; cpu: number } {
   const wall = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(" ")} failed: ${result.stderr}`);
   return { wall, cpu: childrenCpuMs() - cpuBefore };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) * p)] ?? Number.NaN;
 }
 
 export async function runHookBench(): Promise<void> {

@@ -68,6 +68,7 @@ import {
   ratioTable,
   runLayoutBench,
 } from "./layouts.ts";
+import { percentile } from "./stats.ts";
 
 type Mode = "agent" | "hook";
 
@@ -122,11 +123,6 @@ const shardSize = Number(values["shard-size"]);
 const writeBudgetMs = Number(values["write-budget-ms"]);
 for (const c of costs) if (!(c in COST_MODELS)) throw new Error(`unknown cost model ${c}`);
 for (const l of layouts) if (l !== "hosts" && l !== "iplist") throw new Error(`unknown layout ${l}`);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 function membersOf(emu: RunningEmulator): number {
   return emu.store.groups.get(GROUP_V4)?.hosts.length ?? 0;
@@ -201,8 +197,8 @@ async function runWave(
     direction,
     via: "hooks",
     hookMs: {
-      median: Math.round(percentile(durations, 50)),
-      p99: Math.round(percentile(durations, 99)),
+      median: Math.round(percentile(durations, 0.5)),
+      p99: Math.round(percentile(durations, 0.99)),
       max: Math.round(durations.at(-1) ?? 0),
     },
     untilOnFirewall: { wallMs, emulatedS: Math.round(wallMs / timeScale / 100) / 10 },

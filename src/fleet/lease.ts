@@ -59,8 +59,8 @@ export class Lease {
 
   /** Takes the lease when it is free; renews it when it is ours. Returns whether we hold it. */
   async acquireOrRenew(): Promise<boolean> {
-    const sentAt = Date.now();
     if (this.value !== undefined) {
+      const sentAt = Date.now();
       const renewed = await this.redis.command([
         "EVAL",
         RENEW,
@@ -79,11 +79,14 @@ export class Lease {
     if ((await this.redis.command(["GET", this.keys.lease])) !== null) return false;
     const token = Number(await this.redis.command(["INCR", this.keys.fence]));
     const value = `${this.member}:${token}`;
+    // Trusted from the SET's sending, not the GET's: the lease's time starts when Redis runs the
+    // SET, and on a slow link the two reads before it would eat the trust away.
+    const setAt = Date.now();
     const set = await this.redis.command(["SET", this.keys.lease, value, "NX", "PX", String(this.leaseMs)]);
     if (set !== "OK") return false;
     this.value = value;
     this.token = token;
-    this.validUntil = this.trustUntil(sentAt);
+    this.validUntil = this.trustUntil(setAt);
     return true;
   }
 

@@ -1,10 +1,12 @@
 /**
  * The agent of a fleet member (`f2b-sophosxg agent` with a `fleet` section). It holds the
- * member's agent.lock (so its hooks only journal), and in one loop:
+ * member's agent.lock (so its hooks only journal), and runs two loops:
  *
- *   - forwards the member's holds to Redis whenever its journal changes, and at least once a
- *     second (the heartbeat that says the member is alive);
- *   - takes or renews the pusher's lease; while it holds it, mirrors the fleet's union into its
+ *   - the lease's own: takes or renews the pusher's lease every tick, whatever else is going on
+ *     (a union read of a big fleet can outlast the lease's trust, and must not cost the lease);
+ *   - the main one: forwards the member's holds to Redis whenever its journal changes, and at
+ *     least once a second (the heartbeat that says the member is alive); while the lease is
+ *     held, mirrors the fleet's union into its
  *     pusher journal (first, before anything is written; later changes once they have settled,
  *     see union-settle.ts, so a wave forwarded by many members is one push) and runs the
  *     ordinary Agent on that journal against the firewall behind the lease's gate. The Agent
@@ -12,10 +14,13 @@
  *     done.
  *
  * Redis away: forwarding fails and is retried (the journal keeps everything); the lease cannot
- * be renewed, so the pusher stops writing when its trust in the lease runs out.
+ * be renewed, so the pusher stops writing when its trust in the lease runs out. After any failed
+ * Redis command the union is read again in full at the next chance: a failover to a replica
+ * that missed the last version bumps can bring the version back to a number already mirrored.
  */
 import { type FSWatcher, mkdirSync, watch } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { Agent, AgentAlreadyRunningError, type AgentOptions, DEFAULT_TIMING } from "../agent/agent.ts";
 import type { FleetConfig } from "../config/index.ts";
 import { F2bError } from "../errors/base.ts";
@@ -31,6 +36,17 @@ import { UnionSettle } from "./union-settle.ts";
 
 export const PUSHER_DIR = "fleet-pusher";
 const HEARTBEAT_MS = 1000;
+/**
+ * How often the pusher looks at the union's version: one GET, so a change is seen within this
+ * rather than within a tick (the other members only forward and so keep the slower tick).
+ */
+const PUSHER_POLL_MS = 50;
+/**
+ * The pusher's Agent waits this little for its journal to be quiet: the union is mirrored only
+ * once it has settled (union-settle.ts), in one append, so a second quiet window would only
+ * delay the push by the agent's quiet time again.
+ */
+const PUSHER_QUIET_MS = 10;
 
 export interface MemberAgentOptions {
   fleet: FleetConfig;
@@ -58,6 +74,9 @@ export class MemberAgent {
   /** After a takeover on a Redis that lost its data: no mirror before this (epoch ms). */
   private startNotBefore: number | undefined;
   private loop: Promise<void> | undefined;
+  private leaseLoop: Promise<void> | undefined;
+  /** Aborted at stop: ends the lease loop's sleep at once. */
+  private readonly stopped = new AbortController();
   private readonly keys;
   private readonly forwarder: Forwarder;
   private readonly lease: Lease;
@@ -72,10 +91,11 @@ export class MemberAgent {
     this.lease = new Lease(redis, this.keys, fleet.member, fleet.leaseMs);
     this.pusherJournal = new Journal(join(journal.dir, PUSHER_DIR));
     this.tickMs = Math.max(50, Math.min(250, Math.floor(fleet.leaseMs / 4)));
-    // The agent's own window and bound, as a single host's journal waits; but at least one
-    // tick: members forward at their ticks, so a shorter quiet would split a wave between them.
+    // The agent's own window and bound, as a single host's journal waits (members forward as
+    // their journals change, so a wave over many members is as quiet as over one host's hooks);
+    // at least one poll, or a change seen at the end of one poll could pass for settled.
     this.settle = new UnionSettle(
-      Math.max(this.tickMs, options.agent.quietMs ?? DEFAULT_TIMING.quietMs),
+      Math.max(PUSHER_POLL_MS, options.agent.quietMs ?? DEFAULT_TIMING.quietMs),
       options.agent.maxDelayMs ?? DEFAULT_TIMING.maxDelayMs,
     );
   }
@@ -102,11 +122,13 @@ export class MemberAgent {
         hint: "raise fs.inotify.max_user_watches",
       });
     }
+    this.leaseLoop = this.keepLease();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wake?.();
     await this.loop;
   }
@@ -137,6 +159,10 @@ export class MemberAgent {
       }
     } finally {
       await this.stopPusher("stopping");
+      // Ended before the release: a renewal in flight must not take the lease back after it.
+      this.stopping = true;
+      this.stopped.abort();
+      await this.leaseLoop;
       try {
         await this.lease.release();
         // A last forward, so nothing journaled just before the stop waits for the next start.
@@ -150,10 +176,11 @@ export class MemberAgent {
     }
   }
 
-  /** A tick, or less when a settling union is due sooner (a short quiet window is kept short). */
+  /** A tick (a poll on the pusher), or less when a settling union is due sooner. */
   private nextTickMs(): number {
+    const tick = this.pusher ? PUSHER_POLL_MS : this.tickMs;
     const due = this.settle.dueAt();
-    return due === undefined ? this.tickMs : Math.max(10, Math.min(this.tickMs, due - Date.now()));
+    return due === undefined ? tick : Math.max(10, Math.min(tick, due - Date.now()));
   }
 
   private async forwardIfDue(): Promise<void> {
@@ -171,25 +198,42 @@ export class MemberAgent {
     } catch (error) {
       // Try again at the next tick; the journal keeps every hold meanwhile.
       this.journalChanged = true;
+      this.lastVersion = undefined;
       this.lastForwardAt = now;
       if (!this.forwardFailing) this.options.log(`fleet: cannot forward, retrying: ${lineOf(error)}`);
       this.forwardFailing = true;
     }
   }
 
-  /** Renews or takes the lease, starts or stops the pusher, mirrors a changed union. */
-  private async lead(): Promise<void> {
-    let held = false;
-    try {
-      held = await this.lease.acquireOrRenew();
-      this.redisFailing = false;
-    } catch (error) {
-      if (!this.redisFailing) this.options.log(`fleet: cannot reach Redis for the lease: ${lineOf(error)}`);
-      this.redisFailing = true;
-      // Without an answer the lease is trusted only until its local deadline.
-      held = this.lease.held;
+  /**
+   * Takes or renews the lease every tick, alone in its loop: only this loop asks Redis for the
+   * lease, and the main loop and the pusher's gate read its outcome (`lease.held`). It wakes the
+   * main loop when the lease is won or lost, so the pusher starts and stops without a tick's wait.
+   */
+  private async keepLease(): Promise<void> {
+    while (!this.stopping) {
+      const before = this.lease.held;
+      try {
+        await this.lease.acquireOrRenew();
+        this.redisFailing = false;
+      } catch (error) {
+        if (!this.redisFailing) this.options.log(`fleet: cannot reach Redis for the lease: ${lineOf(error)}`);
+        this.redisFailing = true;
+        this.lastVersion = undefined;
+      }
+      if (this.lease.held !== before) this.wake?.();
+      try {
+        await delay(this.tickMs, undefined, { signal: this.stopped.signal });
+      } catch {
+        // Aborted: the agent stops.
+      }
     }
-    if (!held) {
+  }
+
+  /** Starts or stops the pusher as the lease says; mirrors a changed union. */
+  private async lead(): Promise<void> {
+    // Without an answer from Redis the lease is trusted only until its local deadline.
+    if (!this.lease.held) {
       this.startNotBefore = undefined;
       await this.stopPusher("lost the lease");
       return;
@@ -209,6 +253,7 @@ export class MemberAgent {
         if (records > 0) this.options.log(`fleet: union changed (${records} record(s))`);
       }
     } catch (error) {
+      this.lastVersion = undefined;
       // Not started on a union that could not be read: it would reconcile others' bans away.
       if (!this.pusher) return;
       if (!this.redisFailing) this.options.log(`fleet: cannot read the union: ${lineOf(error)}`);
@@ -247,6 +292,7 @@ export class MemberAgent {
     );
     this.pusher = new Agent({
       ...this.options.agent,
+      quietMs: PUSHER_QUIET_MS,
       target: new FencedTarget(this.options.target, this.lease),
       journal: this.pusherJournal,
       log: (line) => log(`fleet pusher: ${line}`),

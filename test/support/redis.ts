@@ -23,10 +23,6 @@ export class TestRedis {
     readonly port: number,
   ) {}
 
-  get url(): string {
-    return `redis://${REDIS_USER}@127.0.0.1:${this.port}`;
-  }
-
   static async start(dir: string, options: { appendonly?: boolean } = {}): Promise<TestRedis> {
     const redis = new TestRedis(dir, await freePort());
     writeFileSync(

@@ -3,7 +3,8 @@
  * while every other client keeps it: point each client at its own proxy. A cut drops every
  * connection through that proxy and meets new ones with a reset (`"reset"`, a refused server)
  * or with silence (`"blackhole"`, a path that drops packets: connected, never answered); a
- * restore forwards again. The server itself is never touched.
+ * restore forwards again. A delay holds every chunk for a while each way (a slow link: each
+ * round trip takes twice the delay). The server itself is never touched.
  *
  * The proxies run in a child process of their own (this file, forked): in the test's process
  * they would stall whenever it does (an emulator making its certificate, a spawnSync), and a
@@ -21,6 +22,8 @@ class TcpProxy {
   /** Connections accepted during a blackhole, unread: restore() forwards what they sent. */
   private readonly held = new Set<Socket>();
   private mode: CutMode | undefined;
+  /** Each way, per chunk (ms); 0 = straight through. */
+  private delayMs = 0;
   /** Connections that arrived while cut: shows that the client kept retrying. */
   turnedAway = 0;
 
@@ -60,6 +63,10 @@ class TcpProxy {
     }
   }
 
+  delay(ms: number): void {
+    this.delayMs = ms;
+  }
+
   close(): void {
     for (const socket of [...this.open, ...this.held]) socket.destroy();
     this.server.close();
@@ -91,12 +98,39 @@ class TcpProxy {
     }
     client.once("close", () => upstream.destroy());
     upstream.once("close", () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    this.relay(client, upstream);
+    this.relay(upstream, client);
+  }
+
+  /** Like pipe(), but each chunk waits the delay of the moment; the order of the bytes is kept. */
+  private relay(from: Socket, to: Socket): void {
+    /** null: the end of the stream, passed on in its turn. */
+    const queue: { due: number; chunk: Buffer | null }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (chunk) to.write(chunk);
+        else to.end();
+      }
+      if (queue.length > 0) timer = setTimeout(drain, queue[0]!.due - Date.now());
+    };
+    const enqueue = (chunk: Buffer | null) => {
+      queue.push({ due: Math.max(queue.at(-1)?.due ?? 0, Date.now() + this.delayMs), chunk });
+      if (!timer) drain();
+    };
+    from.on("data", (chunk: Buffer) => enqueue(chunk));
+    from.once("end", () => enqueue(null));
+    from.once("close", () => clearTimeout(timer));
   }
 }
 
-type Command = { index: number } & ({ op: "cut"; mode: CutMode } | { op: "restore" | "count" });
+type Command = { index: number } & (
+  | { op: "cut"; mode: CutMode }
+  | { op: "delay"; ms: number }
+  | { op: "restore" | "count" }
+);
 type Request = Command & { id: number };
 interface Reply {
   id: number;
@@ -108,6 +142,8 @@ export interface ProxyHandle {
   readonly port: number;
   cut(mode: CutMode): Promise<void>;
   restore(): Promise<void>;
+  /** Holds every chunk `ms` each way from now on (0 = none). */
+  delay(ms: number): Promise<void>;
   /** Connections turned away by cuts so far. */
   turnedAway(): Promise<number>;
 }
@@ -142,6 +178,9 @@ export class TcpProxies {
         },
         restore: async () => {
           await call({ op: "restore", index });
+        },
+        delay: async (ms) => {
+          await call({ op: "delay", index, ms });
         },
         turnedAway: async () => (await call({ op: "count", index })).turnedAway,
       }),
@@ -186,6 +225,7 @@ async function serve(targetPort: number, count: number): Promise<void> {
     const proxy = proxies[request.index]!;
     if (request.op === "cut") proxy.cut(request.mode);
     else if (request.op === "restore") proxy.restore();
+    else if (request.op === "delay") proxy.delay(request.ms);
     const reply: Reply = { id: request.id, turnedAway: proxy.turnedAway };
     process.send?.(reply);
   });

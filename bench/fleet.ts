@@ -6,7 +6,8 @@
  * clock, firewall latency time-scaled; the agents run with the tests' fast timings: quiet 50 ms,
  * max delay 500 ms; `--batch` is max_entities_per_request, default 100, the product's;
  * `--layout` hosts (the default) or iplist), and Redis commands per ban (heartbeats and the
- * pusher's polling included).
+ * pusher's polling included); then one ban by a hook process on the idle fleet, timed from the
+ * hook's exit until the firewall answered the write that added it.
  */
 import { parseArgs } from "node:util";
 import { REALISTIC_LATENCY } from "../src/emulator/options.ts";
@@ -103,6 +104,21 @@ try {
   const log = emu.requestLog().slice(requestsBefore);
   const onFirewall = Math.max(...log.map((e) => Date.parse(e.at) + e.latencyMs));
   const writes = log.filter((e) => e.kind === "write");
+
+  // Then one ban on the idle fleet, by a hook process on a member that is not the pusher.
+  const idleFrom = emu.requestLog().length;
+  const idleIp = "192.0.2.77";
+  const hooked = await members.find((m) => m.name !== pusherOf(redis))!.ban(idleIp);
+  if (hooked.code !== 0) throw new Error(`the idle ban failed: ${hooked.stderr}`);
+  const hookDone = Date.now();
+  await waitUntil(
+    "the idle ban is on the firewall",
+    () => coverage(emu.snapshot()).blocked.has(idleIp),
+    120_000,
+  );
+  await untilIdle();
+  const idleLog = emu.requestLog().slice(idleFrom);
+  const idleWrites = idleLog.filter((e) => e.kind === "write");
   console.log(
     JSON.stringify(
       {
@@ -119,6 +135,11 @@ try {
         writers: [...new Set(writes.map((e) => e.user))],
         // Includes every member's heartbeat and the pusher's polling over the whole interval.
         redisCommandsPerBan: Number(((commandsAfter - commandsBefore) / total).toFixed(2)),
+        idleBan: {
+          hookExitToFirewallMs: Math.max(...idleLog.map((e) => Date.parse(e.at) + e.latencyMs)) - hookDone,
+          requests: idleLog.length,
+          writeMs: idleWrites.reduce((sum, e) => sum + e.latencyMs, 0),
+        },
       },
       null,
       2,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DeliveryReport, deliverPending } from "../delivery/index.ts";
 import type { F2bError } from "../errors/base.ts";
 import { type HeldLock, pendingFor, runningAgentPid, tryLock } from "../journal/index.ts";
-import { leftToAgent } from "./intent.ts";
+import { FLEET_FORWARDS, leftToAgent } from "./intent.ts";
 import type { Session } from "./session.ts";
 
 export type DeliverNowResult =
@@ -89,8 +89,6 @@ export function describeDelivery(result: DeliverNowResult): string {
 function lineOf(error: F2bError): string {
   return error.toLine();
 }
-
-export const FLEET_FORWARDS = "this fleet member's agent forwards it to the fleet (only the pusher writes)";
 
 /**
  * With an agent alive, a hook only journals: no network on Fail2ban's path. Without one, the

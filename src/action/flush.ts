@@ -10,7 +10,8 @@ import { FAMILIES } from "../address/index.ts";
 import { beforeDeadline, deliverPending } from "../delivery/index.ts";
 import { F2bError } from "../errors/base.ts";
 import { lockUntil, runningAgentPid } from "../journal/index.ts";
-import { describeDelivery, FLEET_FORWARDS } from "./deliver-now.ts";
+import { describeDelivery } from "./deliver-now.ts";
+import { FLEET_FORWARDS } from "./intent.ts";
 import { type ActionOutcome, done } from "./outcome.ts";
 import type { Session } from "./session.ts";
 

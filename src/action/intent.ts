@@ -44,6 +44,9 @@ export function journaledLine(change: "ban" | "unban", request: UnbanRequest, ne
   return `${change} ${request.target.canonical} (jail ${request.jail}) journaled; ${next}`;
 }
 
+/** What a fleet member's hook says: its agent forwards, whether or not it runs right now. */
+export const FLEET_FORWARDS = "this fleet member's agent forwards it to the fleet (only the pusher writes)";
+
 export function leftToAgent(pid: number): string {
   return `the agent (pid ${pid}) delivers it`;
 }

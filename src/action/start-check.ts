@@ -5,7 +5,8 @@
  */
 import { beforeDeadline } from "../delivery/index.ts";
 import { ensureGroups } from "../targets/sophos/index.ts";
-import { deliverNow, describeDelivery, FLEET_FORWARDS } from "./deliver-now.ts";
+import { deliverNow, describeDelivery } from "./deliver-now.ts";
+import { FLEET_FORWARDS } from "./intent.ts";
 import { type ActionOutcome, done, failed } from "./outcome.ts";
 import type { Session } from "./session.ts";
 

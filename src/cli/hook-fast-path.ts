@@ -7,7 +7,7 @@
  * runs the full CLI (dist/cli.mjs), which does the work or reports the problem. Nothing is
  * printed and nothing is written before the path is sure it will finish the command itself.
  */
-import { banRecord, journaledLine, leftToAgent, unbanRecord } from "../action/intent.ts";
+import { banRecord, FLEET_FORWARDS, journaledLine, leftToAgent, unbanRecord } from "../action/intent.ts";
 import { quickCheckKeys } from "../config/quick-check.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { runningAgentPid } from "../journal/agent-alive.ts";
@@ -38,7 +38,7 @@ export async function hookFastPath(argv: string[]): Promise<number | undefined> 
     return undefined; // the full CLI reports it with its own words
   }
   if (prepared === undefined) return undefined;
-  const { journal, record, request, warnings } = prepared;
+  const { journal, record, request, warnings, fleet } = prepared;
   const output = processOutput(undefined, FD_STREAMS);
   const prefix = `f2b-sophosxg ${name}`;
   try {
@@ -53,7 +53,8 @@ export async function hookFastPath(argv: string[]): Promise<number | undefined> 
   const agent = runningAgentPid(journal.dir);
   if (agent === undefined) return undefined;
   for (const warning of warnings) output.err(`${prefix}: warning: ${warning}`);
-  output.out(journaledLine(name, request, leftToAgent(agent)));
+  // A fleet member's full CLI says the same, agent or not: only the pusher ever writes.
+  output.out(journaledLine(name, request, fleet ? FLEET_FORWARDS : leftToAgent(agent)));
   return ExitCode.ok;
 }
 
@@ -66,10 +67,11 @@ async function prepare(argv: string[], name: "ban" | "unban") {
   if (runningAgentPid(journal.dir) === undefined) return undefined;
   journal.ensureDirectory();
   const now = Date.now();
+  const common = { journal, warnings: loaded.warnings, fleet: loaded.config.fleet !== undefined };
   if (name === "ban") {
     const request = banRequestOf(line);
-    return { journal, request, record: banRecord(request, now), warnings: loaded.warnings };
+    return { ...common, request, record: banRecord(request, now) };
   }
   const request = unbanRequestOf(line);
-  return { journal, request, record: unbanRecord(request, now), warnings: loaded.warnings };
+  return { ...common, request, record: unbanRecord(request, now) };
 }

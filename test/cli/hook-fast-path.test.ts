@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
@@ -144,4 +144,86 @@ test("a config's warnings are printed by the fast path as by the full CLI", asyn
   assert.match(fast.stdout, /journaled; the agent \(pid \d+\) delivers it/);
   assert.match(fast.stderr, /warning: .*TLS certificate verification is off/);
   assert.equal(fast.stderr, full.stderr);
+});
+
+/**
+ * The entry alone, without dist/cli.mjs beside it: a hook that answers from this copy took the
+ * fast path (the full CLI cannot even load).
+ */
+/** The full command line alone (dist/cli.mjs's runMain), as the entry runs it when not sure. */
+function runFullCli(args: string[]): ReturnType<typeof run> {
+  const script = join(tmp.dir, "full-cli.mjs");
+  writeFileSync(
+    script,
+    `import { runMain } from ${JSON.stringify(join(REPO, "dist", "cli.mjs"))};\nawait runMain(process.argv.slice(2));\n`,
+  );
+  return run(script, args);
+}
+
+function entryWithoutFullCli(): string {
+  const dir = join(tmp.dir, "entry-only");
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(BIN, join(dir, "f2b-sophosxg.cjs"));
+  return join(dir, "f2b-sophosxg.cjs");
+}
+
+test("a fleet member's, a CrowdSec box's and several firewalls' hooks take the fast path too", async () => {
+  const entryOnly = entryWithoutFullCli();
+  const passFile = join(tmp.dir, "redis.pass");
+  writeFileSync(passFile, "redis-secret\n", { mode: 0o600 });
+  const keyFile = join(tmp.dir, "crowdsec.key");
+  writeFileSync(keyFile, "crowdsec-key\n", { mode: 0o600 });
+  const connection = { user: "apiuser", pass: "x", tls_pin_sha256: emu.fingerprint256, state_dir: stateDir };
+  const cases: [string, Record<string, unknown>, string][] = [
+    [
+      "fleet.json",
+      {
+        url: emu.url,
+        ...connection,
+        layout: "iplist",
+        // Nothing listens there: a hook never talks to Redis.
+        fleet: { redis_url: "redis://f2b@127.0.0.1:1", redis_pass_file: passFile, name: "t", member: "m1" },
+      },
+      "this fleet member's agent forwards it to the fleet (only the pusher writes)",
+    ],
+    [
+      "crowdsec.json",
+      {
+        url: emu.url,
+        ...connection,
+        crowdsec: { lapi_url: "http://127.0.0.1:1", api_key_file: keyFile, poll_interval: "10s" },
+        metrics_listen: "127.0.0.1:1",
+      },
+      `the agent (pid ${agent.pid}) delivers it`,
+    ],
+    [
+      "firewalls.json",
+      {
+        ...connection,
+        firewalls: [
+          { name: "default", url: emu.url },
+          { name: "b", url: emu.url },
+        ],
+      },
+      `the agent (pid ${agent.pid}) delivers it`,
+    ],
+  ];
+  for (const [[name, data, next], i] of cases.map((c, i) => [c, i] as const)) {
+    const path = variant(name, data);
+    const ip = `192.0.2.${50 + i}`;
+    const args = ["ban", "--configfile", path, "--jail", "sshd", "--ip", ip];
+    const fast = await run(entryOnly, args);
+    assert.equal(fast.code, 0, `${name}: ${fast.stderr}`);
+    assert.equal(fast.stdout, `ban ${ip} (jail sshd) journaled; ${next}\n`, name);
+    assert.equal(fast.stderr, "", name);
+    assert.ok(desired().has(ip), `${name}: journaled`);
+    // The full CLI, without the entry's fast path, says the same (a second ban of the same
+    // address is journaled as one).
+    const full = await runFullCli(args);
+    assert.equal(full.stdout, fast.stdout, `${name}: the full CLI's words`);
+    const unban = await run(entryOnly, ["unban", "--configfile", path, "--jail", "sshd", "--ip", ip]);
+    assert.equal(unban.code, 0, `${name}: ${unban.stderr}`);
+    assert.ok(!desired().has(ip), `${name}: released`);
+  }
+  assert.ok(!JSON.stringify(cases).includes("redis-secret"));
 });

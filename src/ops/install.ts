@@ -85,6 +85,8 @@ interface Plan {
   keepExisting?: boolean;
   dirMode?: number;
   note?: string;
+  /** Said instead of `note` when an existing file is replaced. */
+  updateNote?: string;
   /** Why this file is not installed (the line says so, and what to do); nothing is written. */
   skip?: string;
 }
@@ -110,6 +112,11 @@ function crowdsecSection(path: string): "yes" | "no" | "unreadable" {
   } catch {
     return "unreadable";
   }
+}
+
+/** A unit file differs from the package's: it may be the operator's edit, which is replaced. */
+function unitReplaced(unit: string): string {
+  return `an edit there is replaced (keep changes in a drop-in: systemctl edit ${unit}); then systemctl daemon-reload`;
 }
 
 function source(dir: string, path: string): Buffer {
@@ -207,14 +214,22 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
       mode: 0o777,
     },
     { path: at(ACTION_PATH), content: source(pkg, "action.d/sophosxg.conf"), mode: 0o644 },
-    { path: at(UNIT_PATH), content: source(pkg, "systemd/f2b-sophosxg.service"), mode: 0o644 },
+    {
+      path: at(UNIT_PATH),
+      content: source(pkg, "systemd/f2b-sophosxg.service"),
+      mode: 0o644,
+      updateNote: unitReplaced("f2b-sophosxg"),
+    },
     {
       path: at(BOUNCER_UNIT_PATH),
       content: source(pkg, "systemd/f2b-sophosxg-bouncer.service"),
       mode: 0o644,
       // An installed unit is kept current (an upgrade must not leave it running old paths).
       ...(crowdsec === "yes" || existsSync(at(BOUNCER_UNIT_PATH))
-        ? { note: "the CrowdSec bouncer; enable it: systemctl enable --now f2b-sophosxg-bouncer" }
+        ? {
+            note: "the CrowdSec bouncer; enable it: systemctl enable --now f2b-sophosxg-bouncer",
+            updateNote: unitReplaced("f2b-sophosxg-bouncer"),
+          }
         : {
             skip:
               crowdsec === "unreadable"
@@ -257,7 +272,8 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
           : action === "skipped"
             ? ` (${plan.skip})`
             : ` (mode ${plan.mode.toString(8).padStart(4, "0")})`;
-    const note = plan.note !== undefined && doing ? `; ${plan.note}` : "";
+    const said = action === "updated" ? (plan.updateNote ?? plan.note) : plan.note;
+    const note = said !== undefined && doing ? `; ${said}` : "";
     options.print(`${verb.padEnd(16)} ${plan.path}${detail}${note}`);
   }
   if (changed === 0) options.print("install: nothing to do, everything is in place");

@@ -192,7 +192,13 @@ test("a config with a crowdsec section gets the bouncer's unit: ordered after cr
   // An edited unit is put back and the line says so (local changes belong in a drop-in).
   writeFileSync(unit, text.replace("RestartSec=5s", "RestartSec=1s"));
   const third = await runCli(["install", "--root", root]);
-  assert.match(third.stdout, new RegExp(`^updated +${unit}`, "m"));
+  assert.match(
+    third.stdout,
+    new RegExp(
+      `^updated +${unit} .*replaced \\(keep changes in a drop-in: systemctl edit f2b-sophosxg-bouncer\\); then systemctl daemon-reload$`,
+      "m",
+    ),
+  );
   assert.equal(readFileSync(unit, "utf8"), text);
 
   // Once installed, the unit is kept current even when the config loses its section (an

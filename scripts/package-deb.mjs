@@ -32,6 +32,7 @@ const NAME = "f2b-sophosxg";
 const SHARE = `/usr/share/${NAME}`;
 const DOC = `/usr/share/doc/${NAME}`;
 const BIN = `/usr/bin/${NAME}`;
+const UNITS = [`${NAME}.service`, `${NAME}-bouncer.service`];
 const CONFFILES = [`/etc/${NAME}/config.json`, "/etc/fail2ban/action.d/sophosxg.conf"];
 
 const { values } = parseArgs({
@@ -106,12 +107,20 @@ try {
   let action = readFileSync(join(root, "action.d", "sophosxg.conf"), "utf8");
   action = rewrite(action, /^f2b_sophosxg = .*$/m, `f2b_sophosxg = ${BIN}`, "action.d/sophosxg.conf");
   put("/etc/fail2ban/action.d/sophosxg.conf", action, 0o644);
-  let unit = readFileSync(join(root, "systemd", `${NAME}.service`), "utf8");
-  unit = rewrite(unit, "/usr/local/bin/f2b-sophosxg", BIN, "systemd unit ExecStart");
-  unit = rewrite(unit, /^Documentation=.*$/m, `Documentation=man:${NAME}(1)`, "systemd unit Documentation");
-  unit = unit.replace(/^# (Install|Adjust ExecStart).*\n/gm, "");
-  unit = unit.replace(/^(# Details: )docs\/agent\.md/m, `$1${DOC}/docs/agent.md.gz`);
-  put(`/usr/lib/systemd/system/${NAME}.service`, unit, 0o644);
+  // Both units ship, neither enabled: the agent's, and the bouncer's (CrowdSec without Fail2ban).
+  for (const name of UNITS) {
+    let unit = readFileSync(join(root, "systemd", name), "utf8");
+    unit = rewrite(unit, "/usr/local/bin/f2b-sophosxg", BIN, `systemd/${name} ExecStart`);
+    unit = rewrite(
+      unit,
+      /^Documentation=.*$/m,
+      `Documentation=man:${NAME}(1)`,
+      `systemd/${name} Documentation`,
+    );
+    unit = unit.replace(/^# (Install|Adjust ExecStart|cp systemd\/).*\n/gm, "");
+    unit = unit.replace(/^(# Details: )docs\/agent\.md/m, `$1${DOC}/docs/agent.md.gz`);
+    put(`/usr/lib/systemd/system/${name}`, unit, 0o644);
+  }
 
   // The config template is the one `install` writes: made by the program itself.
   const installed = mkdtempSync(join(tmpdir(), "f2b-deb-install-"));

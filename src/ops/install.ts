@@ -2,7 +2,9 @@
  * `f2b-sophosxg install [--root DIR] [--dry-run]`: puts the program, the Fail2ban action file, a
  * config template and the systemd unit in place, one line per file. Idempotent: a file already
  * as it should be is left alone and reported `unchanged`. The config is never overwritten (it
- * holds the operator's credentials). The files come from the package the running CLI belongs to
+ * holds the operator's credentials). The bouncer's unit (CrowdSec without Fail2ban) is installed
+ * when the config there has a `crowdsec` section, or kept up to date when it is already there;
+ * otherwise a `skipped` line says how to get it (no option: the config is what the unit runs). The files come from the package the running CLI belongs to
  * (dist/ beside action.d/ and systemd/, in the repository and in the npm package alike).
  */
 import {
@@ -40,6 +42,7 @@ export const BIN_LINK = "/usr/local/bin/f2b-sophosxg";
 export const ACTION_PATH = "/etc/fail2ban/action.d/sophosxg.conf";
 export const CONFIG_PATH = "/etc/f2b-sophosxg/config.json";
 export const UNIT_PATH = "/etc/systemd/system/f2b-sophosxg.service";
+export const BOUNCER_UNIT_PATH = "/etc/systemd/system/f2b-sophosxg-bouncer.service";
 
 /** Valid JSON that fails `doctor` until the operator fills it in (the placeholders say what). */
 export const CONFIG_TEMPLATE = `${JSON.stringify(
@@ -70,7 +73,7 @@ export function packageDir(from = dirname(decodeURIComponent(new URL(import.meta
   }
 }
 
-type Action = "created" | "updated" | "unchanged" | "kept";
+type Action = "created" | "updated" | "unchanged" | "kept" | "skipped";
 
 interface Plan {
   path: string;
@@ -82,6 +85,10 @@ interface Plan {
   keepExisting?: boolean;
   dirMode?: number;
   note?: string;
+  /** Said instead of `note` when an existing file is replaced. */
+  updateNote?: string;
+  /** Why this file is not installed (the line says so, and what to do); nothing is written. */
+  skip?: string;
 }
 
 function read(path: string): Buffer | undefined {
@@ -90,6 +97,26 @@ function read(path: string): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the config the units run has a `crowdsec` section. Read as plain JSON, not validated:
+ * install runs before the config is complete (the template), and `doctor` judges the rest.
+ */
+function crowdsecSection(path: string): "yes" | "no" | "unreadable" {
+  const text = read(path);
+  if (text === undefined) return "no";
+  try {
+    const data = JSON.parse(text.toString("utf8")) as unknown;
+    return typeof data === "object" && data !== null && "crowdsec" in data ? "yes" : "no";
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** A unit file differs from the package's: it may be the operator's edit, which is replaced. */
+function unitReplaced(unit: string): string {
+  return `an edit there is replaced (keep changes in a drop-in: systemctl edit ${unit}); then systemctl daemon-reload`;
 }
 
 function source(dir: string, path: string): Buffer {
@@ -104,6 +131,7 @@ function source(dir: string, path: string): Buffer {
 }
 
 function decide(plan: Plan): Action {
+  if (plan.skip !== undefined) return "skipped";
   if (plan.link !== undefined) {
     try {
       const info = lstatSync(plan.path);
@@ -145,6 +173,7 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
   const pkg = options.sourceDir ?? packageDir();
   const at = (path: string) => join(root, path);
   const libDir = at(LIB_DIR);
+  const crowdsec = crowdsecSection(at(CONFIG_PATH));
   // The bin's entry: the CommonJS build of the entry, which Node starts fastest (scripts/build.mjs).
   const cli = join(libDir, "dist", "f2b-sophosxg.cjs");
   // The library directory mirrors the package (dist/, action.d/, systemd/), so that the installed
@@ -173,11 +202,11 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
       content: source(pkg, "action.d/sophosxg.conf"),
       mode: 0o644,
     },
-    {
-      path: join(libDir, "systemd", "f2b-sophosxg.service"),
-      content: source(pkg, "systemd/f2b-sophosxg.service"),
+    ...["f2b-sophosxg.service", "f2b-sophosxg-bouncer.service"].map((name) => ({
+      path: join(libDir, "systemd", name),
+      content: source(pkg, `systemd/${name}`),
       mode: 0o644,
-    },
+    })),
     {
       path: at(BIN_LINK),
       // Relative, so that it also works inside --root and after the tree is moved into place.
@@ -185,7 +214,29 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
       mode: 0o777,
     },
     { path: at(ACTION_PATH), content: source(pkg, "action.d/sophosxg.conf"), mode: 0o644 },
-    { path: at(UNIT_PATH), content: source(pkg, "systemd/f2b-sophosxg.service"), mode: 0o644 },
+    {
+      path: at(UNIT_PATH),
+      content: source(pkg, "systemd/f2b-sophosxg.service"),
+      mode: 0o644,
+      updateNote: unitReplaced("f2b-sophosxg"),
+    },
+    {
+      path: at(BOUNCER_UNIT_PATH),
+      content: source(pkg, "systemd/f2b-sophosxg-bouncer.service"),
+      mode: 0o644,
+      // An installed unit is kept current (an upgrade must not leave it running old paths).
+      ...(crowdsec === "yes" || existsSync(at(BOUNCER_UNIT_PATH))
+        ? {
+            note: "the CrowdSec bouncer; enable it: systemctl enable --now f2b-sophosxg-bouncer",
+            updateNote: unitReplaced("f2b-sophosxg-bouncer"),
+          }
+        : {
+            skip:
+              crowdsec === "unreadable"
+                ? `${at(CONFIG_PATH)} is not valid JSON (f2b-sophosxg doctor says where): fix it, then run install again`
+                : `no "crowdsec" section in ${at(CONFIG_PATH)}: add one, then run install again`,
+          }),
+    },
     {
       path: at(CONFIG_PATH),
       content: CONFIG_TEMPLATE,
@@ -218,8 +269,11 @@ export async function install(options: InstallOptions): Promise<ActionOutcome> {
         ? ` -> ${plan.link}`
         : action === "kept"
           ? " (exists: never overwritten)"
-          : ` (mode ${plan.mode.toString(8).padStart(4, "0")})`;
-    const note = plan.note !== undefined && doing ? `; ${plan.note}` : "";
+          : action === "skipped"
+            ? ` (${plan.skip})`
+            : ` (mode ${plan.mode.toString(8).padStart(4, "0")})`;
+    const said = action === "updated" ? (plan.updateNote ?? plan.note) : plan.note;
+    const note = said !== undefined && doing ? `; ${said}` : "";
     options.print(`${verb.padEnd(16)} ${plan.path}${detail}${note}`);
   }
   if (changed === 0) options.print("install: nothing to do, everything is in place");

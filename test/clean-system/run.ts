@@ -337,15 +337,17 @@ async function testSuite(suite: string, mirror: string, debs: { current: string;
       assert.deepEqual(failures, [], "no action failed");
     });
 
-    await step(suite, "systemd-analyze verify on the unit", async () => {
-      const unit = "/usr/lib/systemd/system/f2b-sophosxg.service";
+    await step(suite, "systemd-analyze verify on the units (the agent's, the bouncer's)", async () => {
+      const units = ["f2b-sophosxg.service", "f2b-sophosxg-bouncer.service"].map(
+        (name) => `/usr/lib/systemd/system/${name}`,
+      );
       if (!existsSync(chroot.path("usr/bin/systemd-analyze"))) {
         console.log(`[${suite}] systemd-analyze not in this system: not verified`);
         return;
       }
       // No man-db in a minimal system: the man page is checked by its file, not by man(1).
       const man = existsSync(chroot.path("usr/bin/man")) ? [] : ["--man=no"];
-      const result = await chroot.exec(["systemd-analyze", "verify", ...man, unit]);
+      const result = await chroot.exec(["systemd-analyze", "verify", ...man, ...units]);
       const complaints = `${result.stdout}${result.stderr}`.trim();
       assert.equal(result.code, 0, complaints);
       assert.equal(complaints, "", `systemd-analyze verify has remarks:\n${complaints}`);

@@ -86,7 +86,7 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
     assert.ok(size > 500 && size < 20_000, `Installed-Size ${size} KiB`);
   });
 
-  test("every bundle, the launcher, the action file, the config template, the unit, docs and man page, with their modes", () => {
+  test("every bundle, the launcher, the action file, the config template, both units, docs and man page, with their modes", () => {
     const expect = (path: string, mode: string) => {
       const entry = files.get(path);
       assert.ok(entry, `${path} is in the package`);
@@ -105,6 +105,7 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
     expect("etc/f2b-sophosxg", "drwx------");
     expect("etc/f2b-sophosxg/config.json", "-rw-------");
     expect("usr/lib/systemd/system/f2b-sophosxg.service", "-rw-r--r--");
+    expect("usr/lib/systemd/system/f2b-sophosxg-bouncer.service", "-rw-r--r--");
     expect("usr/share/doc/f2b-sophosxg/copyright", "-rw-r--r--");
     expect("usr/share/doc/f2b-sophosxg/changelog.Debian.gz", "-rw-r--r--");
     expect("usr/share/doc/f2b-sophosxg/changelog.gz", "-rw-r--r--");
@@ -126,6 +127,15 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
     const unit = text("usr/lib/systemd/system/f2b-sophosxg.service");
     assert.match(unit, /^ExecStart=\/usr\/bin\/f2b-sophosxg agent /m);
     assert.doesNotMatch(unit, /\/usr\/local/);
+    const bouncer = text("usr/lib/systemd/system/f2b-sophosxg-bouncer.service");
+    assert.match(bouncer, /^ExecStart=\/usr\/bin\/f2b-sophosxg bouncer /m);
+    assert.match(bouncer, /^Documentation=man:f2b-sophosxg\(1\)$/m);
+    assert.match(bouncer, /^After=.*\bcrowdsec\.service\b/m);
+    assert.doesNotMatch(
+      bouncer,
+      /\/usr\/local|^# (Install|cp systemd)/m,
+      "no npm-layout paths or install hints",
+    );
     const cli = /^exec \/usr\/bin\/node (\/usr\/share\/f2b-sophosxg\/\S+) "\$@"$/m.exec(
       text("usr/bin/f2b-sophosxg"),
     );
@@ -167,6 +177,9 @@ describe("the Debian package", { skip: MISSING ? SKIP_REASON : false }, () => {
       );
       assert.doesNotMatch(code, /deb-systemd-helper\s+enable/, script);
       assert.equal(spawnSync("sh", ["-n", join(control, script)]).status, 0, `${script} parses`);
+      // Whatever a script does to the agent's unit, it does to the bouncer's.
+      if (/f2b-sophosxg\.service/.test(code))
+        assert.match(code, /f2b-sophosxg-bouncer\.service/, `${script} handles the bouncer's unit too`);
     }
     assert.match(
       readFileSync(join(control, "postrm"), "utf8"),

@@ -4,12 +4,15 @@
  * fails offline and leaves dpkg broken; .ci/run unpacks it the same way), run with `-no-cs` (the
  * API only, no log processing, no hub) on a free loopback port, with its own config, sqlite
  * database and log under one temporary directory. A bouncer key is created with `cscli bouncers
- * add`; decisions are added and deleted with `cscli`, as an operator would. Stopped by its pid.
+ * add`; decisions are added and deleted with `cscli`, as an operator would. Decisions of other
+ * origins (`crowdsec`, `CAPI`, `lists`) come in as alerts from a registered machine, as the
+ * agents send them (`postAlerts`, see there). Stopped by its pid.
  *
  * Where the binaries are: CROWDSEC_ROOT (the directory the .deb was unpacked into, default
  * /opt/crowdsec), or a system-wide installation (/usr/bin/crowdsec and /etc/crowdsec).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +57,19 @@ export interface DecisionSpec {
   reason?: string;
 }
 
+/**
+ * One alert from a machine. With `origin` and `duration`, the alert carries its decision and the
+ * LAPI stores that origin as given (1.4.6 does: this is how `CAPI`/`lists` decisions look to a
+ * bouncer, which cannot reach the online API offline). Without them, the LAPI's profiles decide,
+ * as for a real agent's alert: a 4 h ban of origin `crowdsec` (the package's profiles.yaml).
+ */
+export interface AlertSpec {
+  ip: string;
+  origin?: string;
+  duration?: string;
+  scenario?: string;
+}
+
 export interface RunningLapi {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
@@ -68,6 +84,8 @@ export interface RunningLapi {
   deleteDecision(spec: { ip?: string; range?: string; id?: number }): Promise<void>;
   /** `cscli decisions import` of a CSV file (origin `cscli-import`). */
   importDecisions(csvPath: string): Promise<void>;
+  /** POST /v1/alerts as a registered machine (`cscli machines add`, then /v1/watchers/login). */
+  postAlerts(alerts: AlertSpec[]): Promise<void>;
   /** Stops the LAPI process (the database stays); `start()` brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -104,6 +122,78 @@ prometheus: {enabled: false}
 `;
 }
 
+interface Machine {
+  id: string;
+  /** A secret: never printed. */
+  password: string;
+}
+
+/** A machine (a watcher, as an agent is) with a password of our own, validated by cscli. */
+async function registerMachine(cscli: (args: string[]) => Promise<string>, dir: string): Promise<Machine> {
+  const machine = { id: "feeder", password: randomBytes(24).toString("hex") };
+  const file = join(dir, "feeder-credentials.yaml");
+  await cscli(["machines", "add", machine.id, "--password", machine.password, "-f", file, "--force"]);
+  return machine;
+}
+
+// The LAPI refuses a login whose User-Agent is not "name/version" (Node's default is "node"),
+// and says only "incorrect Username or Password".
+const USER_AGENT = "f2b-sophosxg-test/1";
+
+async function postAlerts(url: string, machine: Machine, alerts: AlertSpec[]): Promise<void> {
+  const login = await fetch(`${url}/v1/watchers/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "user-agent": USER_AGENT },
+    body: JSON.stringify({ machine_id: machine.id, password: machine.password, scenarios: [] }),
+  });
+  const { token } = (await login.json()) as { token?: string };
+  if (!login.ok || token === undefined)
+    throw new Error(`the LAPI refused the machine's login: HTTP ${login.status}`);
+  const now = new Date().toISOString();
+  const body = alerts.map((a) => {
+    const scenario = a.scenario ?? `f2b-test/${a.origin ?? "agent"}`;
+    return {
+      scenario,
+      scenario_hash: "",
+      scenario_version: "",
+      message: `test alert on ${a.ip}`,
+      events_count: 1,
+      start_at: now,
+      stop_at: now,
+      capacity: 0,
+      leakspeed: "0",
+      simulated: false,
+      remediation: true,
+      events: [],
+      source: { scope: "Ip", value: a.ip, ip: a.ip },
+      ...(a.origin !== undefined
+        ? {
+            decisions: [
+              {
+                origin: a.origin,
+                type: "ban",
+                scope: "Ip",
+                value: a.ip,
+                duration: a.duration ?? "1h",
+                scenario,
+              },
+            ],
+          }
+        : {}),
+    };
+  });
+  const posted = await fetch(`${url}/v1/alerts`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify(body),
+  });
+  if (posted.status !== 201) throw new Error(`POST /v1/alerts: HTTP ${posted.status} ${await posted.text()}`);
+}
+
 /** Starts a private LAPI; throws when crowdsec is not installed or does not come up in 20 s. */
 export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC): Promise<RunningLapi> {
   if (!install) throw new Error(CROWDSEC_SKIP);
@@ -126,6 +216,7 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
   ]);
 
   let child: ChildProcess | undefined;
+  let machine: Machine | undefined;
   let log = "";
   const start = async () => {
     log = "";
@@ -201,6 +292,10 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     },
     async importDecisions(csvPath) {
       await cscli(["decisions", "import", "-i", csvPath]);
+    },
+    async postAlerts(alerts) {
+      machine ??= await registerMachine(cscli, dir);
+      await postAlerts(`http://127.0.0.1:${port}`, machine, alerts);
     },
     stop,
     start,

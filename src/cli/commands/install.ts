@@ -6,7 +6,7 @@ export const installCommand = defineCommand({
   name: "install",
   hook: false,
   synopsis: "[--root DIR]",
-  help: "install the CLI, the action file, a config template and the systemd unit",
+  help: "install the CLI, the action file, a config template and the systemd units",
   options: ["root", "dry-run"],
   parse: (line) => ({ root: line.root ?? "/", dryRun: line.dryRun }),
   run: (args, context) =>

@@ -106,7 +106,8 @@ export async function fleetView(
     // A member that has never been the pusher has no pusher journal yet: an empty view, not an error.
     pusher.journal.ensureDirectory();
     if (what === "list") return await (await import("../ops/list.ts")).list(pusher, { json });
-    const local = await (await import("../action/status.ts")).status(pusher, { json });
+    // The CrowdSec source journals into the member's own journal: its line comes from there.
+    const local = await (await import("../action/status.ts")).status(pusher, { json, crowdsecFrom: session });
     if (json) return local;
     const redis = await connectFleetRedis(fleet);
     try {

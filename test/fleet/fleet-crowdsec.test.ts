@@ -99,6 +99,10 @@ describe("CrowdSec on a fleet member", { skip: MISSING ?? false, timeout: 240_00
       "2001:db8::101 crowdsec cscli",
     ]);
     assert.ok(!a.agent!.lines.some((l) => /not run by a fleet member/.test(l)));
+    // status on a member: the pusher's journal, and the member's own CrowdSec source.
+    const status = await a.cli("status");
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /crowdsec: .*, last pull 20.*; holds: cscli 3/);
     await lapi.deleteDecision({ ip: ips[0]! });
     await lapi.deleteDecision({ range: ips[2]! });
     await waitUntil("the deleted ones are gone", () => offFirewall(ips[0]!, ips[2]!), 20_000).catch(explain);

@@ -83,7 +83,11 @@ function iso(epochMs: number | undefined): string | null {
   return epochMs === undefined ? null : new Date(epochMs).toISOString();
 }
 
-export function statusReport(session: Session, now = Date.now()): StatusReport {
+/**
+ * `crowdsecFrom`: where the CrowdSec source runs, when that is not `session` (a fleet member's
+ * status shows the pusher's journal, while its source journals into the member's own).
+ */
+export function statusReport(session: Session, now = Date.now(), crowdsecFrom?: Session): StatusReport {
   const loaded = session.journal.load();
   const changes = pendingFor(loaded.state, now / 1000);
   const facts = readStatus(session.journal.deliveryDir);
@@ -121,12 +125,17 @@ export function statusReport(session: Session, now = Date.now()): StatusReport {
     unreadableRecords: loaded.unreadable,
     agent: { running: agentPid !== null, pid: agentPid },
     mode: agentPid !== null ? "agent" : "hook",
-    crowdsec: crowdsecReport(session, loaded.state, now),
+    crowdsec: crowdsecFrom
+      ? crowdsecReport(crowdsecFrom, crowdsecFrom.journal.load().state, now)
+      : crowdsecReport(session, loaded.state, now),
   };
 }
 
-export async function status(session: Session, options: { json: boolean }): Promise<ActionOutcome> {
-  const report = statusReport(session);
+export async function status(
+  session: Session,
+  options: { json: boolean; crowdsecFrom?: Session },
+): Promise<ActionOutcome> {
+  const report = statusReport(session, Date.now(), options.crowdsecFrom);
   if (options.json) return done(JSON.stringify(report));
   const pending = report.pending;
   return done(

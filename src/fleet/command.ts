@@ -30,10 +30,17 @@ function fleetOf(session: Session): FleetConfig {
   return fleet;
 }
 
+/** A source of holds run beside the member agent (the CrowdSec source), built by the CLI's bundle. */
+export interface MemberSource {
+  start(): void;
+  stop(): Promise<void>;
+}
+
 export async function runFleetAgent(
   session: Session,
   log: (line: string) => void,
   tuning: AgentTuning,
+  source?: MemberSource,
 ): Promise<number> {
   const fleet = fleetOf(session);
   const redis = await connectFleetRedis(fleet);
@@ -46,7 +53,12 @@ export async function runFleetAgent(
     log,
   });
   agent.start();
+  // After the member agent took agent.lock (a second agent on this state directory never
+  // journals), into the member's own journal: the forwarder sends it with the hooks' holds.
+  source?.start();
   await untilStopSignal(log, "fleet");
+  // The source first: the member agent's last forward then carries everything it journaled.
+  await source?.stop();
   await agent.stop();
   await redis.close();
   return 0;
@@ -94,7 +106,8 @@ export async function fleetView(
     // A member that has never been the pusher has no pusher journal yet: an empty view, not an error.
     pusher.journal.ensureDirectory();
     if (what === "list") return await (await import("../ops/list.ts")).list(pusher, { json });
-    const local = await (await import("../action/status.ts")).status(pusher, { json });
+    // The CrowdSec source journals into the member's own journal: its line comes from there.
+    const local = await (await import("../action/status.ts")).status(pusher, { json, crowdsecFrom: session });
     if (json) return local;
     const redis = await connectFleetRedis(fleet);
     try {

@@ -15,33 +15,37 @@ export interface HoldValue {
 /** Field → JSON value, as stored. */
 export type MemberHolds = Map<string, string>;
 
-export function memberHoldsOf(state: BanState, nowSeconds: number): MemberHolds {
+export interface MemberHoldsView {
+  holds: MemberHolds;
+  /** The latest expiry among the holds (s): null when one is permanent, 0 when there are none. */
+  until: number | null;
+  /** The earliest expiry (s; Infinity when none ends): until then the holds stay as they are. */
+  nextExpiry: number;
+}
+
+export function memberHoldsOf(state: BanState, nowSeconds: number): MemberHoldsView {
   const holds: MemberHolds = new Map();
+  let until: number | null = 0;
+  let nextExpiry = Number.POSITIVE_INFINITY;
   for (const [target, entry] of state.holds) {
     for (const [source, reasons] of entry.bySource) {
       // A hold that came from the fleet is not this member's own (a pusher's mirror never
       // lives in a member journal, but be safe against forwarding it back).
       if (source.startsWith("fleet:")) continue;
       for (const [reason, hold] of reasons) {
-        if (hold.expiresAt !== null && hold.expiresAt <= nowSeconds) continue;
-        const value: HoldValue = { f: entry.family, e: hold.expiresAt };
+        const e = hold.expiresAt;
+        if (e !== null && e <= nowSeconds) continue;
+        if (e === null) until = null;
+        else {
+          if (until !== null) until = Math.max(until, e);
+          nextExpiry = Math.min(nextExpiry, e);
+        }
+        const value: HoldValue = { f: entry.family, e };
         holds.set(holdField(target, source, reason), JSON.stringify(value));
       }
     }
   }
-  return holds;
-}
-
-/** The latest expiry among the holds (null when one is permanent, 0 when there are none). */
-export function latestExpiry(holds: MemberHolds): number | null {
-  let until = 0;
-  for (const text of holds.values()) {
-    const value = parseHoldValue(text);
-    if (!value) continue;
-    if (value.e === null) return null;
-    until = Math.max(until, value.e);
-  }
-  return until;
+  return { holds, until, nextExpiry };
 }
 
 export function parseHoldValue(text: string): HoldValue | undefined {

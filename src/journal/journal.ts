@@ -96,6 +96,16 @@ export class Journal {
   }
 
   private view: JournalView | undefined;
+  private changes = 0;
+
+  /**
+   * Moves whenever this Journal's view of the state may have changed (a record read or
+   * appended, a reread, a compaction): the same revision of one Journal is the same state, so a
+   * caller can keep what it derived from it (the fleet's forwarder, at every heartbeat).
+   */
+  get revision(): number {
+    return this.changes;
+  }
 
   /**
    * Makes sure the state directory exists (creating only its last component, mode 0700, so a
@@ -227,6 +237,7 @@ export class Journal {
           };
         }
         view.journalIno = stat?.ino;
+        if (view !== this.view || size > view.offset) this.changes++;
         this.view = view;
         if (fd !== undefined && size > view.offset) replayTail(view, fd, size);
         return { state: view.state, records: view.records, unreadable: view.unreadable };
@@ -269,6 +280,8 @@ export class Journal {
     const lock = this.lock("compact");
     try {
       const { state } = this.loadUnlocked();
+      // The transform changes the view's state in place.
+      this.changes++;
       transform(state);
       const temp = `${this.snapshotPath}.tmp`;
       try {

@@ -32,6 +32,8 @@ export function startFleetFirewall(members: string[], latencyMs = 0): Promise<Ru
 export class Member {
   agent: AgentProcess | undefined;
   readonly config: string;
+  /** The member's state directory (its journal; its pusher journal under fleet-pusher/). */
+  readonly stateDir: string;
   constructor(
     readonly name: string,
     readonly dir: string,
@@ -42,6 +44,7 @@ export class Member {
     extra: Record<string, unknown> = {},
   ) {
     mkdirSync(dir, { recursive: true });
+    this.stateDir = join(dir, "state");
     const passFile = join(dir, "redis.pass");
     writeFileSync(passFile, `${REDIS_PASSWORD}\n`, { mode: 0o600 });
     this.config = writeConfig(dir, emu, {
@@ -58,8 +61,9 @@ export class Member {
     });
   }
 
-  start(): AgentProcess {
-    this.agent = startAgent(this.config);
+  /** `bouncer` for a member with a `crowdsec` section and no Fail2ban. */
+  start(command: "agent" | "bouncer" = "agent"): AgentProcess {
+    this.agent = startAgent(this.config, {}, command);
     return this.agent;
   }
 

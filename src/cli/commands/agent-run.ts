@@ -29,12 +29,12 @@ export async function runAgent(
     });
   }
   const tuning = agentTuningFromEnv();
-  // A fleet member runs the member agent (src/fleet/), bundled apart with its Redis client.
+  // A fleet member runs the member agent (src/fleet/), bundled apart with its Redis client. Its
+  // CrowdSec source writes into the member's journal, as on one host; the forwarder sends those
+  // holds to Redis with the hooks' ones.
   if (config.fleet) {
-    // Not yet: a member's CrowdSec holds would need their own forwarding test (docs/fleet.md).
-    if (crowdsec)
-      log("crowdsec: not run by a fleet member yet: its decisions are not enforced (docs/fleet.md)");
-    return (await import("../../fleet/command.ts")).runFleetAgent(session, log, tuning);
+    const source = await crowdsecSource(session, log);
+    return (await import("../../fleet/command.ts")).runFleetAgent(session, log, tuning, source);
   }
   const firewalls = [session, ...session.siblings()];
   const several = session.severalFirewalls;
@@ -91,15 +91,8 @@ export async function runAgent(
   }
   for (const [i, agent] of agents.entries())
     metrics?.attach(firewalls[i]!.firewallName, () => agent.health());
-  // Loaded only when configured: an agent for Fail2ban alone never reads the CrowdSec code. It
-  // writes holds into the shared journal, which every firewall's loop delivers.
-  const source = crowdsec
-    ? new (await import("../../sources/crowdsec/source.ts")).CrowdsecSource({
-        config: crowdsec,
-        journal: session.journal,
-        log,
-      })
-    : undefined;
+  // It writes holds into the shared journal, which every firewall's loop delivers.
+  const source = await crowdsecSource(session, log);
   source?.start();
   await untilStopSignal(log, "agent");
   // The source first: nothing is journaled after the agents' last rounds.
@@ -110,4 +103,12 @@ export async function runAgent(
   await metrics?.close();
   for (const target of metrics?.targets.values() ?? []) target.close();
   return 0;
+}
+
+/** The CrowdSec source when configured (not started). Loaded only then: an agent for Fail2ban alone never reads its code. */
+async function crowdsecSource(session: Session, log: (line: string) => void) {
+  const config = session.config.crowdsec;
+  if (config === undefined) return undefined;
+  const { CrowdsecSource } = await import("../../sources/crowdsec/source.ts");
+  return new CrowdsecSource({ config, journal: session.journal, log });
 }

@@ -84,7 +84,12 @@ export class LapiClient {
     return wrapped.new;
   }
 
-  private async get(url: URL, what: string): Promise<{ status: number; body: string }> {
+  /**
+   * One GET. A kept-alive connection that the LAPI closed meanwhile (it restarted, or closed it
+   * idle) fails with a reset before any answer: that one is tried again at once on a new
+   * connection, as Node's documentation advises, rather than counted as a failed pull.
+   */
+  private async get(url: URL, what: string, retried = false): Promise<{ status: number; body: string }> {
     const { request } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -140,7 +145,17 @@ export class LapiClient {
           "is the LAPI overloaded? retried at the next poll",
         ),
       );
-      req.on("error", (error: NodeJS.ErrnoException) =>
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (
+          !settled &&
+          !retried &&
+          req.reusedSocket &&
+          (error.code === "ECONNRESET" || error.code === "EPIPE")
+        ) {
+          settled = true;
+          resolve(this.get(url, what, true));
+          return;
+        }
         fail(
           error.code === "ECONNREFUSED"
             ? "connection refused"
@@ -149,8 +164,8 @@ export class LapiClient {
             ? "is crowdsec running and listening on lapi_url? (systemctl status crowdsec)"
             : "check lapi_url and the network; retried at the next poll",
           error,
-        ),
-      );
+        );
+      });
       req.end();
     });
   }

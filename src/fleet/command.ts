@@ -52,7 +52,13 @@ export async function runFleetAgent(
     agent: { batchSize: session.config.maxEntitiesPerRequest, backoff: tuning.backoff, ...tuning.timing },
     log,
   });
-  agent.start();
+  try {
+    agent.start();
+  } catch (error) {
+    // Another agent runs here, or the state directory cannot be watched: nothing was started.
+    await redis.close();
+    throw error;
+  }
   // After the member agent took agent.lock (a second agent on this state directory never
   // journals), into the member's own journal: the forwarder sends it with the hooks' holds.
   source?.start();

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { waitUntil } from "../agent/helpers.ts";
-import { GROUP_V4, groupMembers, PREFIX, tempDir } from "../support/harness.ts";
+import { GROUP_V4, groupMembers, PREFIX, runCli, tempDir } from "../support/harness.ts";
 import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, TestRedis } from "../support/redis.ts";
 import { LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
 
@@ -309,5 +309,19 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
       assert.doesNotMatch(text, /unexpected error/);
       assert.ok(!text.includes(REDIS_PASSWORD), "the Redis password never shows");
     }
+  });
+
+  test("a second agent on a member's state directory is refused and exits", async () => {
+    const member = members[0]!;
+    const from = member.agent!.lines.length;
+    // It used to keep its Redis connection open after the refusal, and never exit.
+    const second = await runCli(["agent", "--configfile", member.config], { timeoutMs: 15_000 });
+    assert.equal(second.code, 1, "exits by itself (null: killed at the timeout)");
+    assert.match(second.stderr, /another agent \(pid \d+\) runs for /);
+    process.kill(member.agent!.pid, 0); // throws if the first agent is gone
+    assert.ok(
+      member.agent!.lines.slice(from).every((line) => !/stopped/.test(line)),
+      "the first agent runs on",
+    );
   });
 });

@@ -167,6 +167,24 @@ export function pendingChanges(
 }
 
 /**
+ * One pass over the holds: `onAdd` gets each desired target the firewall is not known to have
+ * (or may have lost: uncertain). Returns whether every applied target is desired, which is the
+ * usual case and spares the caller a pass over the applied side: with 100,000 addresses held,
+ * each pass is 100,000 lookups, and a delta round used to make several.
+ */
+function scanHolds(state: BanState, now: number, onAdd: (target: string, family: IpFamily) => void): boolean {
+  const anyUncertain = state.uncertain.size > 0;
+  let appliedAndDesired = 0;
+  for (const [target, entry] of state.holds) {
+    if (!entryIsLive(entry, now)) continue;
+    const applied = state.applied.has(target);
+    if (applied) appliedAndDesired++;
+    if (!applied || (anyUncertain && state.uncertain.has(target))) onAdd(target, entry.family);
+  }
+  return appliedAndDesired === state.applied.size;
+}
+
+/**
  * What is pending for a state: the desired targets the firewall is not known to have, and the
  * targets it has or may have that nobody desires. Uncertain targets count on both sides.
  * Desire is looked up per address rather than collected into a map first: with 100,000 holds
@@ -175,12 +193,11 @@ export function pendingChanges(
 export function pendingFor(state: BanState, now: number): PendingChanges {
   const add = new Map<string, IpFamily>();
   const remove = new Map<string, IpFamily>();
-  for (const [target, entry] of state.holds) {
-    if ((!state.applied.has(target) || state.uncertain.has(target)) && entryIsLive(entry, now))
-      add.set(target, entry.family);
+  const allAppliedDesired = scanHolds(state, now, (target, family) => add.set(target, family));
+  if (!allAppliedDesired) {
+    for (const [target, family] of state.applied)
+      if (!isDesired(state, target, now)) remove.set(target, family);
   }
-  for (const [target, family] of state.applied)
-    if (!isDesired(state, target, now)) remove.set(target, family);
   for (const target of state.uncertain) {
     if (!isDesired(state, target, now)) remove.set(target, familyOfTarget(target));
   }
@@ -200,10 +217,10 @@ function isDesired(state: BanState, target: string, now: number): boolean {
 export function pendingCounts(state: BanState, now: number): { add: number; remove: number } {
   let add = 0;
   let remove = 0;
-  for (const [target, entry] of state.holds) {
-    if ((!state.applied.has(target) || state.uncertain.has(target)) && entryIsLive(entry, now)) add++;
+  const allAppliedDesired = scanHolds(state, now, () => add++);
+  if (!allAppliedDesired) {
+    for (const target of state.applied.keys()) if (!isDesired(state, target, now)) remove++;
   }
-  for (const target of state.applied.keys()) if (!isDesired(state, target, now)) remove++;
   for (const target of state.uncertain) {
     if (!state.applied.has(target) && !isDesired(state, target, now)) remove++;
   }

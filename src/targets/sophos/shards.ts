@@ -145,6 +145,8 @@ export function layoutShards(
 
 export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  // The usual case, a shard left as it was (layoutShards keeps the order): no set needed.
+  if (a.every((x, i) => x === b[i])) return true;
   const set = new Set(a);
   return b.every((x) => set.has(x));
 }

@@ -18,7 +18,7 @@ import {
   believedShards,
   isShardable,
   type Layout,
-  layoutShards,
+  layoutShardsAfter,
   MAX_SHARD_SIZE,
   retiringShardHost,
   type Shard,
@@ -239,10 +239,8 @@ async function shardTargets(
     const remove = changes.remove.filter(inFamily);
     if (add.length + remove.length === 0) continue;
     const before = believedShards(naming.prefix, believed).filter((s) => s.family === family);
-    const wanted = new Set(before.flatMap((s) => s.addresses));
-    for (const t of add) wanted.add(t);
-    for (const t of remove) wanted.delete(t);
-    const next = layoutShards(naming.prefix, family, before, wanted, naming.shardSize ?? MAX_SHARD_SIZE);
+    const size = naming.shardSize ?? MAX_SHARD_SIZE;
+    const next = layoutShardsAfter(naming.prefix, family, before, { add, remove }, size);
     const touched = new Set([...add, ...remove]);
     const done = await writeShards(client, naming, before, next, touched, result, memory);
     settle(add, next, done, result.present, result);

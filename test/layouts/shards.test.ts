@@ -11,6 +11,7 @@ import type { IpHost } from "../../src/protocol/index.ts";
 import {
   isShardable,
   layoutShards,
+  layoutShardsAfter,
   parseShardName,
   SHARD_PLACEHOLDER,
   type Shard,
@@ -227,6 +228,33 @@ describe("layoutShards", () => {
         },
       ),
       { numRuns: 300, seed: 8 },
+    );
+  });
+
+  test("property: layoutShardsAfter is layoutShards of current + add − remove", () => {
+    const pool = Array.from({ length: 30 }, (_, i) => v4(i));
+    const addresses = fc.array(fc.constantFrom(...pool), { maxLength: 30 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        // Duplicates within and across shards, shards over the size, gaps in the numbers.
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), addresses), { maxLength: 8 }),
+        addresses,
+        addresses,
+        (size, rawCurrent, add, remove) => {
+          const byN = new Map<number, string[]>();
+          for (const [n, list] of rawCurrent) byN.set(n, list);
+          const current = [...byN].map(([n, list]) => shard(n, list));
+          const wanted = new Set(current.flatMap((s) => s.addresses));
+          for (const a of add) wanted.add(a);
+          for (const a of remove) wanted.delete(a);
+          assert.deepEqual(
+            layoutShardsAfter(P, "IPv4", current, { add, remove }, size),
+            layoutShards(P, "IPv4", current, wanted, size),
+          );
+        },
+      ),
+      { numRuns: 500, seed: 12 },
     );
   });
 });

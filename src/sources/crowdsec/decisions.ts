@@ -136,3 +136,27 @@ export function desiredHolds(decisions: Iterable<HeldDecision>, max: number, now
   }
   return { holds, addresses: chosen.size, leftOut: distinct - chosen.size };
 }
+
+/**
+ * What `desiredHolds` says for the holds `keys` alone, when `max_decisions` cuts nothing (then
+ * every live decision is in, and a hold depends only on the decisions of its own key). A delta
+ * of 100 decisions looks at 100 keys instead of building the holds of all 100,000 addresses.
+ */
+export function desiredHoldsOf(
+  decisions: Iterable<HeldDecision>,
+  keys: ReadonlySet<string>,
+  targets: ReadonlySet<string>,
+  nowSec: number,
+): Map<string, DesiredHold> {
+  const holds = new Map<string, DesiredHold>();
+  for (const d of decisions) {
+    // The address first: a key is a new string, made only for decisions on a touched address.
+    if (d.untilSec <= nowSec || !targets.has(d.target)) continue;
+    const key = holdKey(d.target, d.reason);
+    if (!keys.has(key)) continue;
+    const hold = holds.get(key);
+    if (hold) hold.expiresAt = Math.max(hold.expiresAt, d.untilSec);
+    else holds.set(key, { target: d.target, family: d.family, reason: d.reason, expiresAt: d.untilSec });
+  }
+  return holds;
+}

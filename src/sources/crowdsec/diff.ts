@@ -33,7 +33,17 @@ export interface HoldDiff {
   extended: number;
 }
 
-export function diffHolds(current: HeldByKey, desired: DesiredHolds, nowSec: number, atMs: number): HoldDiff {
+/**
+ * `only`: the diff is known to be empty outside these keys (a delta: see source.ts); `desired`
+ * then needs to hold only those keys, and the rest of `current` is not looked at.
+ */
+export function diffHolds(
+  current: HeldByKey,
+  desired: Pick<DesiredHolds, "holds">,
+  nowSec: number,
+  atMs: number,
+  only?: ReadonlySet<string>,
+): HoldDiff {
   const diff: HoldDiff = { records: [], held: 0, released: 0, extended: 0 };
   const isLive = (expiresAt: number | null | undefined) =>
     expiresAt !== undefined && (expiresAt === null || expiresAt > nowSec);
@@ -54,7 +64,8 @@ export function diffHolds(current: HeldByKey, desired: DesiredHolds, nowSec: num
     if (live) diff.extended++;
     else diff.held++;
   }
-  for (const [key, expiresAt] of current) {
+  for (const key of only ?? current.keys()) {
+    const expiresAt = current.get(key);
     // An expired hold no longer blocks anything and the next compaction drops it.
     if (!isLive(expiresAt) || desired.holds.has(key)) continue;
     const cut = key.indexOf("\n");

@@ -13,8 +13,16 @@ import { setFlagsFromString } from "node:v8";
 import type { CrowdsecConfig } from "../../config/types.ts";
 import { F2bError } from "../../errors/base.ts";
 import type { Journal } from "../../journal/index.ts";
-import { desiredHolds, type HeldDecision, holdKey, type IgnoredKind, judge } from "./decisions.ts";
-import { applyToHeld, crowdsecHolds, diffHolds, type HeldByKey } from "./diff.ts";
+import {
+  desiredHolds,
+  desiredHoldsOf,
+  type HeldDecision,
+  holdKey,
+  type IgnoredKind,
+  judge,
+} from "./decisions.ts";
+import { applyToHeld, crowdsecHolds, diffHolds, type HeldByKey, type HoldDiff } from "./diff.ts";
+import { KnownDecisions } from "./known.ts";
 import { LapiClient } from "./lapi-client.ts";
 import { type CrowdsecStatus, writeCrowdsecStatus } from "./status-file.ts";
 import type { StreamAnswer } from "./stream-body.ts";
@@ -36,7 +44,7 @@ export interface PollReport {
 
 export class CrowdsecSource {
   private readonly client: LapiClient;
-  private readonly known = new Map<number, HeldDecision>();
+  private readonly known = new KnownDecisions();
   /**
    * CrowdSec's holds in the journal, read at each full pull and kept up to date with what we
    * journal: nothing else writes holds of source crowdsec, so deltas need not reload the journal.
@@ -161,14 +169,22 @@ export class CrowdsecSource {
       this.status.ignored = {};
       this.status.ignoredNames = {};
       this.status.malformed = 0;
-    } else {
-      for (const d of answer.deleted) this.known.delete(d.id);
+    }
+    // The decisions this answer adds, replaces, deletes or lets expire (deltas only).
+    const touched: HeldDecision[] = [];
+    if (!full) {
+      for (const d of answer.deleted) {
+        const gone = this.known.delete(d.id);
+        if (gone) touched.push(gone);
+      }
     }
     this.status.malformed += answer.malformed;
     for (const decision of answer.new) {
       const verdict = judge(decision, nowMs, this.options.config, heldNow);
       if ("held" in verdict) {
-        this.known.set(decision.id, verdict.held);
+        const replaced = this.known.set(verdict.held);
+        if (!full) touched.push(verdict.held);
+        if (replaced && !full) touched.push(replaced);
       } else {
         this.count(
           verdict.ignored,
@@ -177,26 +193,63 @@ export class CrowdsecSource {
       }
     }
     const nowSec = nowMs / 1000;
-    let expired = 0;
-    for (const [id, d] of this.known) {
-      if (d.untilSec > nowSec) continue;
-      this.known.delete(id);
-      expired++;
-    }
+    const expired = this.known.dropExpired(nowSec);
+    if (!full) for (const d of expired) touched.push(d);
     // Nothing new, nothing gone: the holds are as they were (the common case, every few seconds).
-    if (!full && answer.new.length === 0 && answer.deleted.length === 0 && expired === 0) {
+    if (!full && answer.new.length === 0 && answer.deleted.length === 0 && expired.length === 0) {
       return { full, held: 0, released: 0, extended: 0 };
     }
-    const desired = desiredHolds(this.known.values(), this.options.config.maxDecisions, nowSec);
-    const diff = diffHolds(this.held, desired, nowSec, nowMs);
+    const { diff, addresses, leftOut } = this.diff(full ? undefined : touched, nowSec, nowMs);
     // Throws on failure, and then nothing was written (the journal cuts a failed append off):
     // our view stays as it was, and the next pull is a full one that reloads it anyway.
     this.options.journal.append(diff.records);
     applyToHeld(this.held, diff.records, nowSec);
     this.status.decisions = this.known.size;
-    this.status.heldAddresses = desired.addresses;
-    this.noteLeftOut(desired.leftOut);
+    this.status.heldAddresses = addresses;
+    this.noteLeftOut(leftOut);
     return { full, held: diff.held, released: diff.released, extended: diff.extended };
+  }
+
+  /**
+   * The records that make our holds what the decisions ask for. After a delta (`touched`: the
+   * decisions it added, replaced, deleted or let expire) that leaves the cap cutting nothing,
+   * as it cut nothing before, every hold depends only on the decisions of its own key, so only
+   * the touched keys are looked at: the same records as the full comparison, in a fraction of
+   * the time with 100,000 decisions held.
+   */
+  private diff(
+    touched: readonly HeldDecision[] | undefined,
+    nowSec: number,
+    nowMs: number,
+  ): { diff: HoldDiff; addresses: number; leftOut: number } {
+    const max = this.options.config.maxDecisions;
+    if (touched !== undefined && this.status.leftOut === 0 && this.known.addresses <= max) {
+      const keys = this.touchedKeys(touched, nowSec);
+      const targets = new Set(touched.map((d) => d.target));
+      for (const key of keys) targets.add(key.slice(0, key.indexOf("\n")));
+      const holds = desiredHoldsOf(this.known.values(), keys, targets, nowSec);
+      return {
+        diff: diffHolds(this.held, { holds }, nowSec, nowMs, keys),
+        addresses: this.known.addresses,
+        leftOut: 0,
+      };
+    }
+    const desired = desiredHolds(this.known.values(), max, nowSec);
+    return {
+      diff: diffHolds(this.held, desired, nowSec, nowMs),
+      addresses: desired.addresses,
+      leftOut: desired.leftOut,
+    };
+  }
+
+  /**
+   * The hold keys a delta can change: those of the decisions it touched, and those of our holds
+   * that have run out since (the full diff would hold them again if a decision still asks).
+   */
+  private touchedKeys(touched: readonly HeldDecision[], nowSec: number): Set<string> {
+    const keys = new Set(touched.map((d) => holdKey(d.target, d.reason)));
+    for (const [key, expiresAt] of this.held) if (expiresAt !== null && expiresAt <= nowSec) keys.add(key);
+    return keys;
   }
 
   private count(kind: IgnoredKind, name: string | undefined): void {

@@ -18,7 +18,7 @@ import {
   believedShards,
   isShardable,
   type Layout,
-  layoutShards,
+  layoutShardsAfter,
   MAX_SHARD_SIZE,
   retiringShardHost,
   type Shard,
@@ -159,10 +159,15 @@ export async function writeShards(
     );
   });
   const done = new Set(next.filter((s) => !changed.includes(s)).map((s) => s.name));
-  const placed = new Set(next.flatMap((s) => s.addresses));
+  // Every address placed anywhere: built only when some shard gives an address up (a delta of
+  // new bans never does, and with 100,000 placed this set was most of such a round's work).
+  let placed: Set<string> | undefined;
   const givesUpPlaced = (s: Shard) => {
     const keeps = new Set(s.addresses);
-    return (old.get(s.name) ?? []).some((a) => placed.has(a) && !keeps.has(a));
+    const givenUp = (old.get(s.name) ?? []).filter((a) => !keeps.has(a));
+    if (givenUp.length === 0) return false;
+    placed ??= new Set(next.flatMap((shard) => shard.addresses));
+    return givenUp.some((a) => placed!.has(a));
   };
   const failuresBefore = result.failures.length;
   const writes = changed.filter((s) => s.addresses.length > 0);
@@ -234,10 +239,8 @@ async function shardTargets(
     const remove = changes.remove.filter(inFamily);
     if (add.length + remove.length === 0) continue;
     const before = believedShards(naming.prefix, believed).filter((s) => s.family === family);
-    const wanted = new Set(before.flatMap((s) => s.addresses));
-    for (const t of add) wanted.add(t);
-    for (const t of remove) wanted.delete(t);
-    const next = layoutShards(naming.prefix, family, before, wanted, naming.shardSize ?? MAX_SHARD_SIZE);
+    const size = naming.shardSize ?? MAX_SHARD_SIZE;
+    const next = layoutShardsAfter(naming.prefix, family, before, { add, remove }, size);
     const touched = new Set([...add, ...remove]);
     const done = await writeShards(client, naming, before, next, touched, result, memory);
     settle(add, next, done, result.present, result);
@@ -258,8 +261,11 @@ function settle(
   result: PushResult,
   absentWhenNowhere = false,
 ) {
+  // Only the targets' shards are indexed: a delta settles 100 targets among 100,000 addresses.
+  const wanted = new Set(targets);
   const shardOf = new Map<string, Shard>();
-  for (const shard of shards) for (const address of shard.addresses) shardOf.set(address, shard);
+  for (const shard of shards)
+    for (const address of shard.addresses) if (wanted.has(address)) shardOf.set(address, shard);
   const failed = new Set(result.failures.map((f) => f.target));
   for (const target of targets) {
     const shard = shardOf.get(target);
@@ -299,8 +305,13 @@ export async function pushChanges(
   const perObject = (t: string) => !usesShards(naming, t);
   // A removal that no believed shard holds can only be a host: one the original program made,
   // or one of a layout change that has not finished. Remove it as a host ("gone" counts as done).
-  const inBelievedShard = new Set([...believed.values()].flat());
-  const removeAsHost = (t: string) => perObject(t) || !inBelievedShard.has(t);
+  // Indexed only when there are removals: a round of new bans needs no index of 100,000 addresses.
+  let inBelievedShard: Set<string> | undefined;
+  const removeAsHost = (t: string) => {
+    if (perObject(t)) return true;
+    inBelievedShard ??= new Set([...believed.values()].flat());
+    return !inBelievedShard.has(t);
+  };
   await addTargets(client, naming, changes.add.filter(perObject), result, memory);
   await removeTargets(client, naming, changes.remove.filter(removeAsHost), result, memory);
   const shardAdd = changes.add.filter((t) => !perObject(t));

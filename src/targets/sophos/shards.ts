@@ -111,22 +111,72 @@ export function layoutShards(
   wanted: ReadonlySet<string>,
   size: number,
 ): Shard[] {
+  return placeShards(
+    prefix,
+    family,
+    current,
+    (a) => wanted.has(a),
+    () => wanted,
+    size,
+  );
+}
+
+/**
+ * What `layoutShards` returns for `wanted` = the addresses of `current` + `add` − `remove`,
+ * without building that set: a delivery round moves 100 addresses among 100,000, and the set
+ * (with the pass over it for addresses still to place) was most of the round's own work.
+ */
+export function layoutShardsAfter(
+  prefix: string,
+  family: IpFamily,
+  current: readonly Shard[],
+  changes: { add: readonly string[]; remove: readonly string[] },
+  size: number,
+): Shard[] {
+  const removed = new Set(changes.remove);
+  const kept = (a: string) => !removed.has(a);
+  return placeShards(
+    prefix,
+    family,
+    current,
+    removed.size === 0 ? () => true : kept,
+    // In the order of `wanted`: current's addresses, then the additions. Current's are all
+    // placed already unless a shard overflowed (its size was lowered).
+    (overflowed) => [...(overflowed ? current.flatMap((s) => s.addresses) : []), ...changes.add].filter(kept),
+    size,
+  );
+}
+
+/**
+ * Keeps each wanted address of `current` where it is (first occurrence, up to `size` a shard),
+ * then places the rest of `order` (`overflowed`: some current address did not fit where it was).
+ */
+function placeShards(
+  prefix: string,
+  family: IpFamily,
+  current: readonly Shard[],
+  isWanted: (address: string) => boolean,
+  order: (overflowed: boolean) => Iterable<string>,
+  size: number,
+): Shard[] {
   const seen = new Set<string>();
+  let overflowed = false;
   const next: Shard[] = [...current]
     .filter((s) => s.family === family)
     .sort((a, b) => a.n - b.n)
     .map((s) => {
       const addresses: string[] = [];
       for (const a of s.addresses) {
-        if (wanted.has(a) && !seen.has(a) && addresses.length < size) {
+        if (!isWanted(a) || seen.has(a)) continue;
+        if (addresses.length < size) {
           addresses.push(a);
           seen.add(a);
-        }
+        } else overflowed = true;
       }
       return { ...s, addresses };
     });
   const used = new Set(next.map((s) => s.n));
-  for (const address of wanted) {
+  for (const address of order(overflowed)) {
     if (seen.has(address)) continue;
     let shard = next.find((s) => s.addresses.length < size);
     if (!shard) {
@@ -145,6 +195,8 @@ export function layoutShards(
 
 export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  // The usual case, a shard left as it was (layoutShards keeps the order): no set needed.
+  if (a.every((x, i) => x === b[i])) return true;
   const set = new Set(a);
   return b.every((x) => set.has(x));
 }

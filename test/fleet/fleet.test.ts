@@ -9,7 +9,13 @@ import { after, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { waitUntil } from "../agent/helpers.ts";
 import { GROUP_V4, groupMembers, PREFIX, runCli, tempDir } from "../support/harness.ts";
-import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, TestRedis } from "../support/redis.ts";
+import {
+  REDIS_MISSING,
+  REDIS_PASSWORD,
+  REDIS_SKIP_REASON,
+  requireRedisUnderCi,
+  TestRedis,
+} from "../support/redis.ts";
 import { LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
 
 const NAMES = ["a", "b", "c"];
@@ -36,13 +42,7 @@ function onFirewall(emu: RunningEmulator, ips: string[]): boolean {
   return ips.every((ip) => members.has(hostName(ip)));
 }
 
-if (REDIS_MISSING && process.env.CI === "true") {
-  test("redis-server is installed (required under CI=true)", () => {
-    assert.fail(
-      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
-    );
-  });
-}
+requireRedisUnderCi(test);
 
 describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
   let redis: TestRedis;

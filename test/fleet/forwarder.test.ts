@@ -10,15 +10,16 @@ import { fleetKeys } from "../../src/fleet/keys.ts";
 import { connectFleetRedis, type FleetRedis } from "../../src/fleet/redis.ts";
 import { Journal, type JournalRecord } from "../../src/journal/index.ts";
 import { tempDir } from "../support/harness.ts";
-import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, REDIS_USER, TestRedis } from "../support/redis.ts";
+import {
+  REDIS_MISSING,
+  REDIS_PASSWORD,
+  REDIS_SKIP_REASON,
+  REDIS_USER,
+  requireRedisUnderCi,
+  TestRedis,
+} from "../support/redis.ts";
 
-if (REDIS_MISSING && process.env.CI === "true") {
-  test("redis-server is installed (required under CI=true)", () => {
-    assert.fail(
-      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
-    );
-  });
-}
+requireRedisUnderCi(test);
 
 describe("the forwarder", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
   const temp = tempDir("f2b-forwarder");

@@ -12,7 +12,13 @@ import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { parseHoldField } from "../../src/fleet/keys.ts";
 import { sleep, waitUntil } from "../agent/helpers.ts";
 import { GROUP_V4, groupMembers, PREFIX, tempDir } from "../support/harness.ts";
-import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, TestRedis } from "../support/redis.ts";
+import {
+  REDIS_MISSING,
+  REDIS_PASSWORD,
+  REDIS_SKIP_REASON,
+  requireRedisUnderCi,
+  TestRedis,
+} from "../support/redis.ts";
 import { type CutMode, TcpProxies } from "../support/tcp-proxy.ts";
 import { FLEET, LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
 
@@ -263,13 +269,7 @@ async function redisAway(t: TestContext, s: Scenario): Promise<void> {
   }
 }
 
-if (REDIS_MISSING && process.env.CI === "true") {
-  test("redis-server is installed (required under CI=true)", () => {
-    assert.fail(
-      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
-    );
-  });
-}
+requireRedisUnderCi(test);
 
 // Both scenarios at once: each has its own Redis, emulator and members, and each is a minute.
 describe("Redis away from one member for a minute", {

@@ -12,7 +12,14 @@ import { connectFleetRedis } from "../../src/fleet/redis.ts";
 import { readUnion } from "../../src/fleet/union.ts";
 import { waitUntil } from "../agent/helpers.ts";
 import { GROUP_V4, groupMembers, PREFIX, tempDir } from "../support/harness.ts";
-import { REDIS_MISSING, REDIS_PASSWORD, REDIS_SKIP_REASON, REDIS_USER, TestRedis } from "../support/redis.ts";
+import {
+  REDIS_MISSING,
+  REDIS_PASSWORD,
+  REDIS_SKIP_REASON,
+  REDIS_USER,
+  requireRedisUnderCi,
+  TestRedis,
+} from "../support/redis.ts";
 import { TcpProxies } from "../support/tcp-proxy.ts";
 import { FLEET, LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
 
@@ -106,13 +113,7 @@ async function slowPusher(t: TestContext): Promise<void> {
   }
 }
 
-if (REDIS_MISSING && process.env.CI === "true") {
-  test("redis-server is installed (required under CI=true)", () => {
-    assert.fail(
-      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
-    );
-  });
-}
+requireRedisUnderCi(test);
 
 describe("a pusher on a slow link to Redis", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
   test("keeps its lease while a union read outlasts it", (t) => slowPusher(t));

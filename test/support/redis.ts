@@ -3,6 +3,7 @@
  * `appendonly yes` (every write fsynced) so a kill and restart keeps what it acknowledged,
  * and an ACL user with a password (the default user is switched off). Stopped by pid.
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,16 @@ import { waitUntil } from "./wait.ts";
 
 export const REDIS_MISSING = spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0;
 export const REDIS_SKIP_REASON = "skipped: redis-server not installed (apt-get install -y redis-server)";
+
+/** In a test file that needs Redis: under CI=true a missing redis-server is a failure, not a skip. */
+export function requireRedisUnderCi(test: (name: string, fn: () => void) => unknown): void {
+  if (!REDIS_MISSING || process.env.CI !== "true") return;
+  test("redis-server is installed (required under CI=true)", () => {
+    assert.fail(
+      "redis-server not installed (apt-get install -y redis-server); under CI=true this is a failure",
+    );
+  });
+}
 
 export const REDIS_USER = "fleet";
 /** A marker password; tests check it never shows in output. */

@@ -97,6 +97,8 @@ export class Agent {
   private dirty = true;
   /** Size of journal.jsonl right after our last unit of work (see isOwnWrite). */
   private ownJournalSize: number | undefined;
+  /** Size of journal.jsonl right after a whole change was journaled in this process (see pushSoon). */
+  private wholeChangeSize: number | undefined;
   private lastChangeAt = 0;
   private firstUnseenChangeAt = 0;
   private nextReconcileAt = 0;
@@ -142,7 +144,13 @@ export class Agent {
     }
     try {
       this.watcher = watch(this.options.journal.dir, (_event, file) => {
-        if ((file === "journal.jsonl" || file === "state.json") && !this.isOwnWrite()) this.noteChange();
+        if (
+          (file === "journal.jsonl" || file === "state.json") &&
+          !this.isOwnWrite() &&
+          !this.isWholeChange()
+        ) {
+          this.noteChange();
+        }
       });
     } catch (error) {
       this.lock?.release();
@@ -164,6 +172,26 @@ export class Agent {
    */
   private isOwnWrite(): boolean {
     return this.ownJournalSize !== undefined && this.journalSize() === this.ownJournalSize;
+  }
+
+  /** The file event of an append that pushSoon already took in: it must not restart the quiet window. */
+  private isWholeChange(): boolean {
+    return this.wholeChangeSize !== undefined && this.journalSize() === this.wholeChangeSize;
+  }
+
+  /**
+   * A source in this process (the CrowdSec source) has just journaled a whole change in one
+   * append: nothing more of it is coming, so it is pushed without the quiet window, which is
+   * there for hooks, whose wave arrives one process at a time. Call it right after the append.
+   * A hook's append after it still waits for its own quiet window.
+   */
+  pushSoon(): void {
+    this.wholeChangeSize = this.journalSize();
+    const now = Date.now();
+    if (!this.dirty) this.firstUnseenChangeAt = now;
+    this.dirty = true;
+    this.lastChangeAt = now - this.timing.quietMs;
+    this.wake?.();
   }
 
   private hasPending(): boolean {

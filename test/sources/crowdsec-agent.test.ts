@@ -108,6 +108,42 @@ describe("the CrowdSec bouncer end to end", {
     assert.ok(reached < 15_000);
   });
 
+  it("a pull is pushed at once; a hook's ban on the same agent still waits for the quiet window", async () => {
+    const { config } = await setup("cs-e2e-quiet");
+    const QUIET_MS = 8000;
+    const agent = startAgent(
+      config,
+      { F2B_SOPHOSXG_AGENT_QUIET_MS: String(QUIET_MS), F2B_SOPHOSXG_AGENT_MAX_DELAY_MS: "30000" },
+      "agent",
+    );
+    agents.push(agent);
+    // Stopped even when an assertion fails: agents on one bouncer key take each other's deltas.
+    try {
+      await agent.waitForLine(/crowdsec: full pull/);
+      const decided = Date.now();
+      await lapi.addDecision({ ip: "192.0.2.131" });
+      await waitUntil("the decision is on the firewall", () => onFirewall("192.0.2.131"), 15_000).catch(
+        explain(agent),
+      );
+      const decisionMs = Date.now() - decided;
+      // One poll (1 s) and one write: a pull is one append, so no quiet window is waited for.
+      assert.ok(
+        decisionMs < QUIET_MS - 2000,
+        `the decision took ${decisionMs} ms (quiet window ${QUIET_MS} ms)`,
+      );
+      const hooked = Date.now();
+      await hook(config, "ban", "192.0.2.132", ["--jail", "sshd"]);
+      await waitUntil("the hook's ban is on the firewall", () => onFirewall("192.0.2.132"), 30_000);
+      const hookMs = Date.now() - hooked;
+      assert.ok(
+        hookMs >= QUIET_MS - 500,
+        `the hook's ban took only ${hookMs} ms: it skipped the quiet window`,
+      );
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it("in the iplist layout too", async () => {
     const { config } = await setup("cs-e2e-iplist", {}, { layout: "iplist" });
     const agent = run(config);

@@ -91,8 +91,11 @@ export async function runAgent(
   }
   for (const [i, agent] of agents.entries())
     metrics?.attach(firewalls[i]!.firewallName, () => agent.health());
-  // It writes holds into the shared journal, which every firewall's loop delivers.
-  const source = await crowdsecSource(session, log);
+  // It writes holds into the shared journal, which every firewall's loop delivers at once: a
+  // pull is journaled in one append, so no quiet window is waited for.
+  const source = await crowdsecSource(session, log, () => {
+    for (const agent of agents) agent.pushSoon();
+  });
   source?.start();
   await untilStopSignal(log, "agent");
   // The source first: nothing is journaled after the agents' last rounds.
@@ -106,9 +109,14 @@ export async function runAgent(
 }
 
 /** The CrowdSec source when configured (not started). Loaded only then: an agent for Fail2ban alone never reads its code. */
-async function crowdsecSource(session: Session, log: (line: string) => void) {
+async function crowdsecSource(session: Session, log: (line: string) => void, onJournaled?: () => void) {
   const config = session.config.crowdsec;
   if (config === undefined) return undefined;
   const { CrowdsecSource } = await import("../../sources/crowdsec/source.ts");
-  return new CrowdsecSource({ config, journal: session.journal, log });
+  return new CrowdsecSource({
+    config,
+    journal: session.journal,
+    log,
+    ...(onJournaled ? { onJournaled } : {}),
+  });
 }

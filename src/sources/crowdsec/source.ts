@@ -32,6 +32,8 @@ export interface CrowdsecSourceOptions {
   journal: Journal;
   log: (line: string) => void;
   now?: () => number;
+  /** After each append (a pull that changed the holds): the agent in this process pushes it at once. */
+  onJournaled?: () => void;
 }
 
 export interface PollReport {
@@ -203,6 +205,7 @@ export class CrowdsecSource {
     // Throws on failure, and then nothing was written (the journal cuts a failed append off):
     // our view stays as it was, and the next pull is a full one that reloads it anyway.
     this.options.journal.append(diff.records);
+    if (diff.records.length > 0) this.options.onJournaled?.();
     applyToHeld(this.held, diff.records, nowSec);
     this.status.decisions = this.known.size;
     this.status.heldAddresses = addresses;

@@ -431,7 +431,12 @@ async function testSuite(suite: string, mirror: string, debs: { current: string;
     });
 
     await step(suite, "remove keeps config and state", async () => {
-      await chroot.ok(["systemctl", "enable", "f2b-sophosxg.service"]);
+      // Both units enabled, as a host that ran each at some time: purge must take both links.
+      await chroot.ok(["systemctl", "enable", "f2b-sophosxg.service", "f2b-sophosxg-bouncer.service"]);
+      for (const unit of ["f2b-sophosxg.service", "f2b-sophosxg-bouncer.service"]) {
+        const link = chroot.path(`etc/systemd/system/multi-user.target.wants/${unit}`);
+        assert.ok(lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink(), `${unit} is enabled`);
+      }
       const beforeRemove = kept();
       await chroot.ok(["apt-get", "remove", "-y", "f2b-sophosxg"]);
       assert.ok(!existsSync(chroot.path("usr/bin/f2b-sophosxg")));

@@ -14,34 +14,13 @@ import type { CrowdsecConfig } from "../../src/config/types.ts";
 import { desiredTargets, holdsOf, Journal } from "../../src/journal/index.ts";
 import { CrowdsecSource, readCrowdsecStatus } from "../../src/sources/crowdsec/index.ts";
 import { waitUntil } from "../agent/helpers.ts";
-import { CROWDSEC, CROWDSEC_SKIP, type RunningLapi, startLapi } from "../support/crowdsec.ts";
+import { CROWDSEC, CROWDSEC_SKIP, type RunningLapi, sourceConfig, startLapi } from "../support/crowdsec.ts";
 import { tempDir } from "../support/harness.ts";
 
 if (!CROWDSEC && process.env.CI === "true") {
   test("crowdsec is installed (required under CI=true)", () => {
     assert.fail(`${CROWDSEC_SKIP}; under CI=true this is a failure`);
   });
-}
-
-function sourceConfig(
-  lapiUrl: string,
-  apiKey: string,
-  overrides: Partial<CrowdsecConfig> = {},
-): CrowdsecConfig {
-  return {
-    lapiUrl,
-    apiKey,
-    apiKeyFile: "/dev/null",
-    pollIntervalMs: 1000,
-    origins: [],
-    scenariosContaining: [],
-    scenariosNotContaining: [],
-    minDurationMs: 0,
-    maxDecisions: 1000,
-    onlyBanType: true,
-    requestTimeoutMs: 3000,
-    ...overrides,
-  };
 }
 
 interface Rig {

@@ -8,7 +8,6 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/index.ts";
-import type { CrowdsecConfig } from "../../src/config/types.ts";
 import { ConfigError } from "../../src/errors/index.ts";
 import { applyRecord, emptyState, type JournalRecord } from "../../src/journal/index.ts";
 import {
@@ -23,20 +22,10 @@ import {
   parseStreamBody,
 } from "../../src/sources/crowdsec/index.ts";
 import { tempDir, writeConfig } from "../config/helpers.ts";
+import { sourceConfig } from "../support/crowdsec.ts";
 
-const FILTERS: CrowdsecConfig = {
-  lapiUrl: "http://127.0.0.1:8080",
-  apiKey: "k",
-  apiKeyFile: "/k",
-  pollIntervalMs: 10_000,
-  origins: [],
-  scenariosContaining: [],
-  scenariosNotContaining: [],
-  minDurationMs: 0,
-  maxDecisions: 1000,
-  onlyBanType: true,
-  requestTimeoutMs: 30_000,
-};
+/** Every filter off (the judge looks at the filters only). */
+const FILTERS = sourceConfig("http://127.0.0.1:8080", "k");
 
 function decision(overrides: Partial<LapiDecision> = {}): LapiDecision {
   return {

@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CrowdsecConfig } from "../../src/config/types.ts";
 import { freePort, tcpAnswer } from "./ports.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -306,4 +307,26 @@ export async function startLapi(install: CrowdsecInstall | undefined = CROWDSEC)
     },
   };
   return lapi;
+}
+
+/** The source's resolved config for a LAPI at `lapiUrl`: every filter off, `overrides` on top. */
+export function sourceConfig(
+  lapiUrl: string,
+  apiKey: string,
+  overrides: Partial<CrowdsecConfig> = {},
+): CrowdsecConfig {
+  return {
+    lapiUrl,
+    apiKey,
+    apiKeyFile: "/dev/null",
+    pollIntervalMs: 1000,
+    origins: [],
+    scenariosContaining: [],
+    scenariosNotContaining: [],
+    minDurationMs: 0,
+    maxDecisions: 1000,
+    onlyBanType: true,
+    requestTimeoutMs: 3000,
+    ...overrides,
+  };
 }

@@ -120,6 +120,16 @@ export class CrowdsecSource {
     } catch (error) {
       return this.failed(full, error);
     }
+    return this.take(answer, full, started);
+  }
+
+  /**
+   * Journals what one answer of the LAPI's stream asks for (`full`: the whole list, as a
+   * `startup=true` pull gives it). pollOnce's second half, public for the tests that run the
+   * source through many answers on a clock of their own, which a real LAPI's cannot be.
+   * Never throws, as pollOnce.
+   */
+  take(answer: StreamAnswer, full: boolean, started = this.now()): PollReport {
     try {
       // Lean from a full pull until the first change after it: the push of the whole list that
       // follows the pull allocates as much again.

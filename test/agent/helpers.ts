@@ -160,6 +160,18 @@ export function nameOf(ip: string): string {
   return objectNameFor(PREFIX, parseBanTarget(ip));
 }
 
+/** Whether our groups hold every one of `targets` (addresses or networks, either family). */
+export function allOnFirewall(emu: RunningEmulator, targets: string[]): boolean {
+  const names = new Set(namesOnFirewall(emu));
+  return targets.every((target) => names.has(nameOf(target)));
+}
+
+/** Whether our groups hold none of `targets`. */
+export function noneOnFirewall(emu: RunningEmulator, targets: string[]): boolean {
+  const names = new Set(namesOnFirewall(emu));
+  return targets.every((target) => !names.has(nameOf(target)));
+}
+
 export function stateDirOf(dir: string): string {
   return join(dir, "state");
 }

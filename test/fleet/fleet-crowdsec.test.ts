@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { type BanState, Journal } from "../../src/journal/index.ts";
-import { nameOf, namesOnFirewall, waitUntil } from "../agent/helpers.ts";
+import { allOnFirewall, noneOnFirewall, waitUntil } from "../agent/helpers.ts";
 import { CROWDSEC, CROWDSEC_SKIP, type RunningLapi, startLapi } from "../support/crowdsec.ts";
 import { tempDir } from "../support/harness.ts";
 import { REDIS_MISSING, REDIS_SKIP_REASON, TestRedis } from "../support/redis.ts";
@@ -60,14 +60,8 @@ describe("CrowdSec on a fleet member", { skip: MISSING ?? false, timeout: 240_00
     temp.cleanup();
   });
 
-  const onFirewall = (...ips: string[]) => {
-    const names = new Set(namesOnFirewall(emu));
-    return ips.every((ip) => names.has(nameOf(ip)));
-  };
-  const offFirewall = (...ips: string[]) => {
-    const names = new Set(namesOnFirewall(emu));
-    return ips.every((ip) => !names.has(nameOf(ip)));
-  };
+  const onFirewall = (...ips: string[]) => allOnFirewall(emu, ips);
+  const offFirewall = (...ips: string[]) => noneOnFirewall(emu, ips);
   /** The fields of a's hash in Redis that are CrowdSec's (`<target> crowdsec <origin>`). */
   const crowdsecFields = () =>
     redis

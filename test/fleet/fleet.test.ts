@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { waitUntil } from "../agent/helpers.ts";
-import { GROUP_V4, groupMembers, PREFIX, runCli, tempDir } from "../support/harness.ts";
+import { GROUP_V4, groupMembers, runCli, tempDir } from "../support/harness.ts";
 import {
   REDIS_MISSING,
   REDIS_PASSWORD,
@@ -16,7 +16,16 @@ import {
   requireRedisUnderCi,
   TestRedis,
 } from "../support/redis.ts";
-import { LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
+import {
+  inGroup,
+  LEASE_MS,
+  Member,
+  memberUser,
+  onFirewall,
+  pusherOf,
+  startFleetFirewall,
+  writers,
+} from "./helpers.ts";
 
 const NAMES = ["a", "b", "c"];
 /** Long enough that a kill lands while a write is at the firewall. */
@@ -31,15 +40,6 @@ function sendings(dir: string): number {
   } catch {
     return 0;
   }
-}
-
-function hostName(ip: string): string {
-  return `${PREFIX}${ip}`;
-}
-
-function onFirewall(emu: RunningEmulator, ips: string[]): boolean {
-  const members = new Set(groupMembers(emu, GROUP_V4));
-  return ips.every((ip) => members.has(hostName(ip)));
 }
 
 requireRedisUnderCi(test);
@@ -205,11 +205,7 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     }
     const left = await fixed.cli("fleet", "leave");
     assert.equal(left.code, 0, left.stdout + left.stderr);
-    await waitUntil(
-      "its ban is released",
-      () => !groupMembers(emu, GROUP_V4).includes(hostName("192.0.2.77")),
-      20_000,
-    );
+    await waitUntil("its ban is released", () => !inGroup(emu, "192.0.2.77"), 20_000);
   });
 
   test("a member leaving releases only its own holds", async () => {
@@ -225,11 +221,7 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     const running = await c.cli("fleet", "leave");
     assert.equal(running.code, 0, running.stdout + running.stderr);
     assert.match(running.stdout, /member c left fleet t/);
-    await waitUntil(
-      "c's own ban is released",
-      () => !groupMembers(emu, GROUP_V4).includes(hostName("198.51.100.200")),
-      20_000,
-    );
+    await waitUntil("c's own ban is released", () => !inGroup(emu, "198.51.100.200"), 20_000);
     // The address c banned together with the others (198.51.100.99) and a's ban stay.
     assert.ok(onFirewall(emu, ["198.51.100.99", "198.51.100.201", "198.51.100.10"]));
     assert.ok(!onFirewall(emu, ["198.51.100.12"]), "c's only-own bans are released");
@@ -273,11 +265,7 @@ describe("fleet", { skip: REDIS_MISSING ? REDIS_SKIP_REASON : false }, () => {
     const left = await other.cli("fleet", "leave", "--member", "e", "--yes");
     assert.equal(left.code, 0, left.stdout + left.stderr);
     assert.match(left.stdout, /member e left fleet t; its 2 hold\(s\) are released/);
-    await waitUntil(
-      "e's own ban is released",
-      () => !groupMembers(emu, GROUP_V4).includes(hostName("198.51.100.220")),
-      20_000,
-    );
+    await waitUntil("e's own ban is released", () => !inGroup(emu, "198.51.100.220"), 20_000);
     assert.ok(onFirewall(emu, ["198.51.100.221"]), "an address another member holds stays");
     assert.equal(redis.cli("HEXISTS", "f2b:t:members", "e"), "0");
   });

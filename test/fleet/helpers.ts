@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { type AgentProcess, startAgent } from "../agent/helpers.ts";
-import { runCli, startFirewall, writeConfig } from "../support/harness.ts";
+import { GROUP_V4, groupMembers, PREFIX, runCli, startFirewall, writeConfig } from "../support/harness.ts";
 import { REDIS_PASSWORD, type TestRedis } from "../support/redis.ts";
 
 export const FLEET = "t";
@@ -88,6 +88,22 @@ export class Member {
   cli(...args: string[]) {
     return runCli([...args, "--configfile", this.config]);
   }
+}
+
+/** The IP host of a banned IPv4 address (the hosts layout, the fleet tests' one). */
+export function hostName(ip: string): string {
+  return `${PREFIX}${ip}`;
+}
+
+/** Whether the fleet's IPv4 group holds `ip`. */
+export function inGroup(emu: RunningEmulator, ip: string): boolean {
+  return groupMembers(emu, GROUP_V4).includes(hostName(ip));
+}
+
+/** Whether the fleet's IPv4 group holds every one of `ips`. */
+export function onFirewall(emu: RunningEmulator, ips: string[]): boolean {
+  const members = new Set(groupMembers(emu, GROUP_V4));
+  return ips.every((ip) => members.has(hostName(ip)));
 }
 
 /** The member named in the lease, if any. */

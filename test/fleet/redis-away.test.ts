@@ -11,7 +11,7 @@ import { describe, type TestContext, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import { parseHoldField } from "../../src/fleet/keys.ts";
 import { sleep, waitUntil } from "../agent/helpers.ts";
-import { GROUP_V4, groupMembers, PREFIX, tempDir } from "../support/harness.ts";
+import { GROUP_V4, groupMembers, tempDir } from "../support/harness.ts";
 import {
   REDIS_MISSING,
   REDIS_PASSWORD,
@@ -20,7 +20,18 @@ import {
   TestRedis,
 } from "../support/redis.ts";
 import { type CutMode, TcpProxies } from "../support/tcp-proxy.ts";
-import { FLEET, LEASE_MS, Member, memberUser, pusherOf, startFleetFirewall, writers } from "./helpers.ts";
+import {
+  FLEET,
+  hostName,
+  inGroup,
+  LEASE_MS,
+  Member,
+  memberUser,
+  onFirewall,
+  pusherOf,
+  startFleetFirewall,
+  writers,
+} from "./helpers.ts";
 
 /** The issue's "Redis unreachable for one member for a minute". */
 const REDIS_AWAY_MS = 60_000;
@@ -32,19 +43,6 @@ const TAKEOVER_WITHIN_MS = 2 * LEASE_MS;
 /** How often the group is looked at for an address that should not have left it. */
 const WATCH_MS = 25;
 const NAMES = ["a", "b", "c"];
-
-function hostName(ip: string): string {
-  return `${PREFIX}${ip}`;
-}
-
-function inGroup(emu: RunningEmulator, ip: string): boolean {
-  return groupMembers(emu, GROUP_V4).includes(hostName(ip));
-}
-
-function onFirewall(emu: RunningEmulator, ips: string[]): boolean {
-  const members = new Set(groupMembers(emu, GROUP_V4));
-  return ips.every((ip) => members.has(hostName(ip)));
-}
 
 /** The API users that sent writes in the request log entries before index `to`. */
 function writersBefore(emu: RunningEmulator, to: number): string[] {

@@ -10,10 +10,11 @@ import { after, before, describe, it, test } from "node:test";
 import type { RunningEmulator } from "../../src/emulator/index.ts";
 import {
   type AgentProcess,
+  allOnFirewall,
   freshSetup,
   hook,
-  nameOf,
   namesOnFirewall,
+  noneOnFirewall,
   startAgent,
   waitUntil,
 } from "../agent/helpers.ts";
@@ -71,14 +72,8 @@ describe("the CrowdSec bouncer end to end", {
       `${e.message}\n${agent.lines.join("\n")}\n${JSON.stringify(emu.snapshot().hosts.map((h) => [h.name, h.listOfIpAddresses]))}`,
     );
   };
-  const onFirewall = (...ips: string[]) => {
-    const names = new Set(namesOnFirewall(emu));
-    return ips.every((ip) => names.has(nameOf(ip)));
-  };
-  const offFirewall = (...ips: string[]) => {
-    const names = new Set(namesOnFirewall(emu));
-    return ips.every((ip) => !names.has(nameOf(ip)));
-  };
+  const onFirewall = (...ips: string[]) => allOnFirewall(emu, ips);
+  const offFirewall = (...ips: string[]) => noneOnFirewall(emu, ips);
 
   it("cscli decisions (IPv4, IPv6, both kinds of range) reach the firewall and a delete removes them", async () => {
     const { config } = await setup("cs-e2e-basic");

@@ -95,10 +95,11 @@ export class Agent {
   private stopping = false;
   private wake: (() => void) | undefined;
   private dirty = true;
-  /** Size of journal.jsonl right after our last unit of work (see isOwnWrite). */
-  private ownJournalSize: number | undefined;
-  /** Size of journal.jsonl right after a whole change was journaled in this process (see pushSoon). */
-  private wholeChangeSize: number | undefined;
+  /**
+   * Size of journal.jsonl when the last change this process made was taken in: the end of our
+   * last unit of work, or a whole change given to pushSoon (see isTakenIn).
+   */
+  private takenInSize: number | undefined;
   private lastChangeAt = 0;
   private firstUnseenChangeAt = 0;
   private nextReconcileAt = 0;
@@ -144,13 +145,7 @@ export class Agent {
     }
     try {
       this.watcher = watch(this.options.journal.dir, (_event, file) => {
-        if (
-          (file === "journal.jsonl" || file === "state.json") &&
-          !this.isOwnWrite() &&
-          !this.isWholeChange()
-        ) {
-          this.noteChange();
-        }
+        if ((file === "journal.jsonl" || file === "state.json") && !this.isTakenIn()) this.noteChange();
       });
     } catch (error) {
       this.lock?.release();
@@ -166,17 +161,13 @@ export class Agent {
 
   /**
    * The agent's own records (`sending`, `applied`, a compaction) change the journal too; waking up
-   * for them would run an empty round and cut the next wave's debounce short. A change is ours
-   * when the journal still has the size it had when our last unit of work ended: any hook append
-   * since then makes it differ.
+   * for them would run an empty round and cut the next wave's debounce short. So does a source's
+   * append that pushSoon already took in: its event must not restart the quiet window. A change
+   * is taken in when the journal still has the size it had then: any hook append since makes it
+   * differ.
    */
-  private isOwnWrite(): boolean {
-    return this.ownJournalSize !== undefined && this.journalSize() === this.ownJournalSize;
-  }
-
-  /** The file event of an append that pushSoon already took in: it must not restart the quiet window. */
-  private isWholeChange(): boolean {
-    return this.wholeChangeSize !== undefined && this.journalSize() === this.wholeChangeSize;
+  private isTakenIn(): boolean {
+    return this.takenInSize !== undefined && this.journalSize() === this.takenInSize;
   }
 
   /**
@@ -186,7 +177,7 @@ export class Agent {
    * A hook's append after it still waits for its own quiet window.
    */
   pushSoon(): void {
-    this.wholeChangeSize = this.journalSize();
+    this.takenInSize = this.journalSize();
     const now = Date.now();
     if (!this.dirty) this.firstUnseenChangeAt = now;
     this.dirty = true;
@@ -349,7 +340,7 @@ export class Agent {
           ? thrown
           : new F2bError(`agent: ${String((thrown as Error)?.message ?? thrown)}`, { cause: thrown });
     } finally {
-      this.ownJournalSize = this.journalSize();
+      this.takenInSize = this.journalSize();
       lock.release();
     }
     // A hook's change that arrived late in the work may have been taken for our own write:
